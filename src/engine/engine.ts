@@ -1,0 +1,39 @@
+/**
+ * What the training loop needs from a numeric engine. Two engines implement it:
+ *   - ReferenceEngine: the literal float64 layers of src/nn (the specification, single thread);
+ *   - WasmEngine: the same equations as one WebAssembly SIMD module in float32, optionally on
+ *     worker threads (src/engine/wasm-engine.ts).
+ */
+import type { Dataset } from '../data/mnist.js';
+
+/** Sums over the images of one train() call. */
+export interface StepStats {
+  loss: number;
+  errors: number;
+}
+
+export type EngineName = 'wasm' | 'reference';
+
+export interface Engine {
+  readonly name: EngineName;
+  /** Number of threads doing the work (1 for the reference engine). */
+  readonly threads: number;
+  /** A float64 copy of the 3898 parameters (layout of src/model/layout.ts). */
+  getParams(): Float64Array;
+  setParams(params: Float64Array): void;
+  /**
+   * Minibatch gradient descent over images order[start .. start+count): consecutive groups of
+   * `batchSize` images (the last may be smaller) each give one update
+   *   θ ← θ − lr · (1/B) Σ_batch ∇L   (eqs 65-70; B = 1 is the paper's online SGD).
+   * Returns the summed per-image losses (eq 13) and misclassifications, each taken from the
+   * forward pass that precedes the image's own update.
+   */
+  train(data: Dataset, order: Uint32Array, start: number, count: number, batchSize: number, lr: number): StepStats;
+  /**
+   * Forward pass over images [start, start+count): writes the argmax class of each into
+   * predictions[i] and, if given, the 10 outputs into outputs[10*i ..]. Returns the summed loss.
+   */
+  predict(data: Dataset, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number;
+  /** Release threads and memory. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,56 @@
+/** The float64 reference engine: src/nn's literal layers, one image at a time. */
+import type { Dataset } from '../data/mnist.js';
+import { PIXELS } from '../data/mnist.js';
+import { CLASSES, PARAM_COUNT } from '../model/layout.js';
+import { argmax } from '../nn/argmax.js';
+import { ReferenceNetwork } from '../nn/network.js';
+import { sgdUpdate } from '../nn/sgd.js';
+import type { Engine, StepStats } from './engine.js';
+
+export class ReferenceEngine implements Engine {
+  readonly name = 'reference' as const;
+  readonly threads = 1;
+  readonly net = new ReferenceNetwork();
+
+  getParams(): Float64Array {
+    return Float64Array.from(this.net.params.all);
+  }
+
+  setParams(params: Float64Array): void {
+    if (params.length !== PARAM_COUNT) throw new Error(`expected ${PARAM_COUNT} parameters, got ${params.length}`);
+    this.net.params.all.set(params);
+  }
+
+  train(data: Dataset, order: Uint32Array, start: number, count: number, batchSize: number, lr: number): StepStats {
+    const net = this.net;
+    let lossSum = 0;
+    let errors = 0;
+    for (let b0 = start; b0 < start + count; b0 += batchSize) {
+      const n = Math.min(batchSize, start + count - b0);
+      net.grads.all.fill(0);
+      for (let t = b0; t < b0 + n; t++) {
+        const idx = order[t];
+        net.setInput(data.images, idx * PIXELS);
+        const label = data.labels[idx];
+        if (argmax(net.forward()) !== label) errors++;
+        lossSum += net.backward(label);
+      }
+      sgdUpdate(net.params.all, net.grads.all, lr / n);
+    }
+    return { loss: lossSum, errors };
+  }
+
+  predict(data: Dataset, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
+    let lossSum = 0;
+    for (let t = 0; t < count; t++) {
+      const idx = start + t;
+      this.net.setInput(data.images, idx * PIXELS);
+      lossSum += this.net.loss(data.labels[idx]);
+      predictions[t] = argmax(this.net.yhat);
+      if (outputs) outputs.set(this.net.yhat, t * CLASSES);
+    }
+    return lossSum;
+  }
+
+  async close(): Promise<void> {}
+}

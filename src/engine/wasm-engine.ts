@@ -1,0 +1,172 @@
+/**
+ * The fast engine: the WebAssembly SIMD kernel (float32). Online SGD (batch 1) runs on the main
+ * thread, a whole staged chunk per call into wasm. Minibatches are split into at most 8 fixed
+ * slices whose gradients are summed in a fixed order, on 1..T threads (main + T-1 workers
+ * sharing memory through SharedArrayBuffers): the same seed gives the same parameters, bit for
+ * bit, whatever T.
+ */
+import { Worker } from 'node:worker_threads';
+import { join } from 'node:path';
+import type { Dataset } from '../data/mnist.js';
+import { PIXELS } from '../data/mnist.js';
+import { CnnError } from '../errors.js';
+import { CLASSES, PARAM_COUNT } from '../model/layout.js';
+import type { Engine, StepStats } from './engine.js';
+import { Kernel, kernelModule, packageRoot, SLOT_FLOATS } from './wasm-module.js';
+import { allocShared, CTRL, type SharedBuffers, type WorkerInit } from './worker-protocol.js';
+
+export class WasmEngine implements Engine {
+  readonly name = 'wasm' as const;
+  readonly threads: number;
+  private readonly k: Kernel;
+  private readonly workers: Worker[];
+  private readonly shared?: SharedBuffers;
+  private readonly slots: Float32Array[];
+
+  private constructor(k: Kernel, threads: number, workers: Worker[], shared?: SharedBuffers) {
+    this.k = k;
+    this.threads = threads;
+    this.workers = workers;
+    this.shared = shared;
+    this.slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
+  }
+
+  static async create(threads = 1): Promise<WasmEngine> {
+    const module = kernelModule();
+    const k = new Kernel(module);
+    const T = Math.max(1, Math.min(threads, k.maxSlices));
+    if (T === 1) return new WasmEngine(k, 1, []);
+    const shared = allocShared(k.maxSlices, k.stageMax);
+    const script = join(packageRoot(), 'dist', 'src', 'engine', 'wasm-worker.js');
+    const workers: Worker[] = [];
+    for (let i = 1; i < T; i++) {
+      const w = new Worker(script, { workerData: { index: i, shared, module } satisfies WorkerInit });
+      workers.push(w);
+    }
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', (e) => reject(new CnnError(`worker thread failed to start: ${e.message}`)));
+          }),
+      ),
+    );
+    for (const w of workers) w.unref();
+    return new WasmEngine(k, T, workers, shared);
+  }
+
+  getParams(): Float64Array {
+    return Float64Array.from(this.k.params);
+  }
+
+  setParams(params: Float64Array): void {
+    if (params.length !== PARAM_COUNT) throw new Error(`expected ${PARAM_COUNT} parameters, got ${params.length}`);
+    this.k.params.set(params); // rounds to float32
+  }
+
+  /** Copy images order[from .. from+n) (or from .. from+n when order is null) into the stage(s). */
+  private stage(data: Dataset, order: Uint32Array | null, from: number, n: number, shared: boolean): void {
+    const imgs = shared ? new Uint8Array(this.shared!.images) : this.k.images;
+    const labs = shared ? new Uint8Array(this.shared!.labels) : this.k.labels;
+    for (let t = 0; t < n; t++) {
+      const idx = order ? order[from + t] : from + t;
+      imgs.set(data.images.subarray(idx * PIXELS, idx * PIXELS + PIXELS), t * PIXELS);
+      labs[t] = data.labels[idx];
+    }
+  }
+
+  train(data: Dataset, order: Uint32Array, start: number, count: number, batchSize: number, lr: number): StepStats {
+    const stageMax = this.k.stageMax;
+    if (batchSize > stageMax) throw new CnnError(`--batch-size ${batchSize} is larger than the wasm engine's limit of ${stageMax}; use --engine reference`);
+    const piece = Math.floor(stageMax / batchSize) * batchSize;
+    let loss = 0;
+    let errors = 0;
+    for (let p0 = start; p0 < start + count; p0 += piece) {
+      const n = Math.min(piece, start + count - p0);
+      if (this.workers.length === 0 || batchSize === 1) {
+        this.stage(data, order, p0, n, false);
+        loss += this.k.ex.trainStaged(n, batchSize, lr);
+        errors += this.k.ex.takeErrors();
+      } else {
+        this.stage(data, order, p0, n, true);
+        const s = this.trainThreaded(n, batchSize, lr);
+        loss += s.loss;
+        errors += s.errors;
+      }
+    }
+    return { loss, errors };
+  }
+
+  private trainThreaded(n: number, B: number, lr: number): StepStats {
+    const sh = this.shared!;
+    const ctrl = new Int32Array(sh.ctrl);
+    const sParams = new Float32Array(sh.params);
+    const sGrads = new Float32Array(sh.grads);
+    const sLoss = new Float64Array(sh.loss);
+    const sErr = new Int32Array(sh.errors);
+    const sImages = new Uint8Array(sh.images);
+    const sLabels = new Uint8Array(sh.labels);
+    const k = this.k, T = this.threads;
+    const lossBySlice = new Float64Array(k.maxSlices);
+    let loss = 0;
+    let errors = 0;
+    for (let b0 = 0; b0 < n; b0 += B) {
+      const b = Math.min(B, n - b0);
+      const S = Math.min(b, k.maxSlices);
+      sParams.set(k.params);
+      ctrl[CTRL.B0] = b0;
+      ctrl[CTRL.B] = b;
+      ctrl[CTRL.THREADS] = T;
+      Atomics.store(ctrl, CTRL.DONE, 0);
+      Atomics.add(ctrl, CTRL.GEN, 1);
+      Atomics.notify(ctrl, CTRL.GEN);
+      for (let s = 0; s < S; s += T) {
+        const s0 = b0 + k.ex.sliceStart(s, b), s1 = b0 + k.ex.sliceStart(s + 1, b);
+        k.images.set(sImages.subarray(s0 * PIXELS, s1 * PIXELS), s0 * PIXELS);
+        k.labels.set(sLabels.subarray(s0, s1), s0);
+        lossBySlice[s] = k.ex.sliceGradient(s0, s1 - s0, s);
+        errors += k.ex.takeErrors();
+      }
+      for (;;) {
+        const done = Atomics.load(ctrl, CTRL.DONE);
+        if (done === T - 1) break;
+        Atomics.wait(ctrl, CTRL.DONE, done);
+      }
+      for (let s = 0; s < S; s++) {
+        if (s % T === 0) continue;
+        this.slots[s].set(sGrads.subarray(s * SLOT_FLOATS, (s + 1) * SLOT_FLOATS));
+        lossBySlice[s] = sLoss[s];
+        errors += sErr[s];
+      }
+      for (let s = 0; s < S; s++) loss += lossBySlice[s];
+      k.ex.applySlots(S, lr / b);
+    }
+    return { loss, errors };
+  }
+
+  predict(data: Dataset, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
+    const k = this.k;
+    let loss = 0;
+    for (let p0 = 0; p0 < count; p0 += k.stageMax) {
+      const n = Math.min(k.stageMax, count - p0);
+      this.stage(data, null, start + p0, n, false);
+      loss += k.ex.predictStaged(n);
+      k.ex.takeErrors();
+      predictions.set(k.preds.subarray(0, n), p0);
+      if (outputs) for (let i = 0; i < n * CLASSES; i++) outputs[p0 * CLASSES + i] = k.outputs[i];
+    }
+    return loss;
+  }
+
+  async close(): Promise<void> {
+    if (this.shared && this.workers.length) {
+      const ctrl = new Int32Array(this.shared.ctrl);
+      Atomics.store(ctrl, CTRL.STOP, 1);
+      Atomics.add(ctrl, CTRL.GEN, 1);
+      Atomics.notify(ctrl, CTRL.GEN);
+      await Promise.all(this.workers.map((w) => w.terminate()));
+      this.workers.length = 0;
+    }
+  }
+}

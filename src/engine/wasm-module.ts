@@ -1,0 +1,83 @@
+/**
+ * Loading the WebAssembly kernel (src/wasm/kernel.ts, compiled by AssemblyScript to
+ * dist/kernel.wasm during the build) and typed views of its memory.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CnnError } from '../errors.js';
+import { PARAM_COUNT } from '../model/layout.js';
+
+export interface KernelExports {
+  memory: WebAssembly.Memory;
+  paramsPtr(): number;
+  slotPtr(s: number): number;
+  imagesPtr(): number;
+  labelsPtr(): number;
+  predsPtr(): number;
+  outputsPtr(): number;
+  takeErrors(): number;
+  applySlots(n: number, scale: number): void;
+  sliceGradient(start: number, n: number, slot: number): number;
+  sliceStart(k: number, b: number): number;
+  trainStaged(n: number, batch: number, lr: number): number;
+  predictStaged(n: number): number;
+  MAX_SLICES: WebAssembly.Global;
+  STAGE_MAX: WebAssembly.Global;
+}
+
+/** Floats per gradient slot (3898 padded to a multiple of 4). */
+export const SLOT_FLOATS = 3904;
+
+/** The package root: the nearest folder above this module holding package.json. */
+export function packageRoot(): string {
+  let d = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(d, 'package.json'))) {
+    const up = dirname(d);
+    if (up === d) throw new CnnError('cannot find the cnn-train package folder');
+    d = up;
+  }
+  return d;
+}
+
+let compiled: WebAssembly.Module | undefined;
+
+export function kernelModule(): WebAssembly.Module {
+  if (!compiled) {
+    const path = join(packageRoot(), 'dist', 'kernel.wasm');
+    if (!existsSync(path)) throw new CnnError(`${path}: not found; build it with \`npm run build\` (or use --engine reference)`);
+    compiled = new WebAssembly.Module(readFileSync(path));
+  }
+  return compiled;
+}
+
+/** A fresh instance of the kernel with its own memory, and views of its regions. */
+export class Kernel {
+  readonly ex: KernelExports;
+  readonly params: Float32Array;
+  readonly images: Uint8Array;
+  readonly labels: Uint8Array;
+  readonly preds: Uint8Array;
+  readonly outputs: Float32Array;
+  readonly maxSlices: number;
+  readonly stageMax: number;
+
+  constructor(module: WebAssembly.Module = kernelModule()) {
+    const inst = new WebAssembly.Instance(module, {
+      env: { abort: () => { throw new Error('wasm kernel abort'); } },
+    });
+    this.ex = inst.exports as unknown as KernelExports;
+    const buf = this.ex.memory.buffer;
+    this.maxSlices = this.ex.MAX_SLICES.value as number;
+    this.stageMax = this.ex.STAGE_MAX.value as number;
+    this.params = new Float32Array(buf, this.ex.paramsPtr(), PARAM_COUNT);
+    this.images = new Uint8Array(buf, this.ex.imagesPtr(), this.stageMax * 784);
+    this.labels = new Uint8Array(buf, this.ex.labelsPtr(), this.stageMax);
+    this.preds = new Uint8Array(buf, this.ex.predsPtr(), this.stageMax);
+    this.outputs = new Float32Array(buf, this.ex.outputsPtr(), this.stageMax * 10);
+  }
+
+  slot(s: number): Float32Array {
+    return new Float32Array(this.ex.memory.buffer, this.ex.slotPtr(s), SLOT_FLOATS);
+  }
+}

@@ -1,0 +1,37 @@
+/** A gradient worker of the wasm engine (see worker-protocol.ts). */
+import { parentPort, workerData } from 'node:worker_threads';
+import { PARAM_COUNT } from '../model/layout.js';
+import { CTRL, type WorkerInit } from './worker-protocol.js';
+import { Kernel, SLOT_FLOATS } from './wasm-module.js';
+
+const { index, shared, module } = workerData as WorkerInit;
+const k = new Kernel(module);
+const ctrl = new Int32Array(shared.ctrl);
+const params = new Float32Array(shared.params);
+const grads = new Float32Array(shared.grads);
+const loss = new Float64Array(shared.loss);
+const errors = new Int32Array(shared.errors);
+const images = new Uint8Array(shared.images);
+const labels = new Uint8Array(shared.labels);
+const slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
+
+parentPort!.postMessage('ready');
+let gen = Atomics.load(ctrl, CTRL.GEN);
+for (;;) {
+  Atomics.wait(ctrl, CTRL.GEN, gen);
+  gen = Atomics.load(ctrl, CTRL.GEN);
+  if (Atomics.load(ctrl, CTRL.STOP)) break;
+  const b0 = ctrl[CTRL.B0], b = ctrl[CTRL.B], T = ctrl[CTRL.THREADS];
+  const S = Math.min(b, k.maxSlices);
+  k.params.set(params.subarray(0, PARAM_COUNT));
+  for (let s = index; s < S; s += T) {
+    const s0 = b0 + k.ex.sliceStart(s, b), s1 = b0 + k.ex.sliceStart(s + 1, b);
+    k.images.set(images.subarray(s0 * 784, s1 * 784), s0 * 784);
+    k.labels.set(labels.subarray(s0, s1), s0);
+    loss[s] = k.ex.sliceGradient(s0, s1 - s0, s);
+    errors[s] = k.ex.takeErrors();
+    grads.set(slots[s], s * SLOT_FLOATS);
+  }
+  Atomics.add(ctrl, CTRL.DONE, 1);
+  Atomics.notify(ctrl, CTRL.DONE);
+}

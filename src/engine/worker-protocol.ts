@@ -1,0 +1,46 @@
+/**
+ * Shared memory between the main thread and the gradient workers of the wasm engine.
+ * One minibatch step: the main thread publishes parameters and the batch's staged images, bumps
+ * GEN; each worker computes the gradients of its slices (slice k goes to thread k mod T, the
+ * main thread being thread 0), writes them to grads[k], and increments DONE. The main thread
+ * sums the slices in the fixed order 0..S-1, so the result does not depend on T.
+ */
+import { SLOT_FLOATS } from './wasm-module.js';
+
+export const CTRL = {
+  GEN: 0, // bumped by the main thread for each step
+  DONE: 1, // workers finished with the current step
+  STOP: 2, // 1: workers exit
+  B0: 3, // first staged image of the batch
+  B: 4, // images in the batch
+  THREADS: 5, // T
+  LENGTH: 8,
+} as const;
+
+export interface SharedBuffers {
+  ctrl: SharedArrayBuffer; // Int32 [CTRL.LENGTH]
+  params: SharedArrayBuffer; // Float32 [SLOT_FLOATS]
+  grads: SharedArrayBuffer; // Float32 [maxSlices][SLOT_FLOATS]
+  loss: SharedArrayBuffer; // Float64 [maxSlices]
+  errors: SharedArrayBuffer; // Int32 [maxSlices]
+  images: SharedArrayBuffer; // Uint8 [stageMax*784]
+  labels: SharedArrayBuffer; // Uint8 [stageMax]
+}
+
+export function allocShared(maxSlices: number, stageMax: number): SharedBuffers {
+  return {
+    ctrl: new SharedArrayBuffer(4 * CTRL.LENGTH),
+    params: new SharedArrayBuffer(4 * SLOT_FLOATS),
+    grads: new SharedArrayBuffer(4 * SLOT_FLOATS * maxSlices),
+    loss: new SharedArrayBuffer(8 * maxSlices),
+    errors: new SharedArrayBuffer(4 * maxSlices),
+    images: new SharedArrayBuffer(stageMax * 784),
+    labels: new SharedArrayBuffer(stageMax),
+  };
+}
+
+export interface WorkerInit {
+  index: number; // 1..T-1
+  shared: SharedBuffers;
+  module: WebAssembly.Module;
+}

@@ -1,0 +1,206 @@
+/**
+ * The model file: JSON, the contract other tools rely on.
+ *   { "format": "cnn-train/zhang-2016", "version": 1,
+ *     "parameters": { "k1": [6][5][5], "b1": [6], "k2": [6][12][5][5], "b2": [12], "W": [10][192], "b": [10] },
+ *     "training": { ...hyper-parameters, seed, data, history... },
+ *     "resume": { ...where training stands, so that --resume continues exactly... } }
+ * A checkpoint is a model file whose "resume" points into the middle of an epoch.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { CnnError, describeError } from '../errors.js';
+import { GROUPS, OFFSETS, PARAM_COUNT, SHAPES, type Group } from '../model/layout.js';
+import type { RngState } from '../model/rng.js';
+import { writeFileAtomic } from './atomic-write.js';
+
+export const FORMAT = 'cnn-train/zhang-2016';
+export const VERSION = 1;
+/** A model file is ~80 kB; anything far larger is not one. */
+export const MAX_MODEL_BYTES = 16 * 1024 * 1024;
+
+export interface EpochRecord {
+  epoch: number;
+  /** Mean training loss (eq 13) over the epoch, each image's taken before its update. */
+  loss: number;
+  /** Running training error over the epoch (same forward passes as the loss). */
+  trainError: number;
+  /** Test error after the epoch, when evaluated. */
+  testError?: number;
+  testLoss?: number;
+  seconds: number;
+  imagesPerSecond: number;
+  /** Mean training loss over each successive block of `curveEvery` images (learning curve). */
+  curve?: number[];
+}
+
+export interface TrainingInfo {
+  tool: string;
+  engine: string;
+  threads: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  seed: number;
+  data: { source: string; trainCount: number; testCount: number };
+  curveEvery: number;
+  history: EpochRecord[];
+  createdAt: string;
+}
+
+/** Where training stands: enough to continue bit for bit. */
+export interface ResumeState {
+  /** Epochs fully done. */
+  completedEpochs: number;
+  /** Images of the next epoch already trained on (0 at an epoch boundary). */
+  position: number;
+  /** PRNG state at the start of that epoch, before its shuffle. */
+  epochRng: RngState;
+  /** Sums so far in that epoch (for its record). */
+  epochLoss: number;
+  epochErrors: number;
+  epochSeconds: number;
+  /** Loss summed over the unfinished learning-curve block. */
+  blockLoss: number;
+  curve: number[];
+}
+
+export interface ModelFile {
+  format: typeof FORMAT;
+  version: typeof VERSION;
+  parameters: Float64Array;
+  training?: TrainingInfo;
+  resume?: ResumeState;
+}
+
+/** Nested arrays of the contract from the flat buffer. */
+function nest(flat: Float64Array, shape: readonly number[]): unknown {
+  if (shape.length === 1) return Array.from(flat.subarray(0, shape[0]));
+  const stride = flat.length / shape[0];
+  const out: unknown[] = [];
+  for (let i = 0; i < shape[0]; i++) out.push(nest(flat.subarray(i * stride, (i + 1) * stride), shape.slice(1)));
+  return out;
+}
+
+export function serializeModel(m: ModelFile): string {
+  const parameters: Record<string, unknown> = {};
+  for (const g of GROUPS) {
+    const { offset, length } = OFFSETS[g];
+    parameters[g] = nest(m.parameters.subarray(offset, offset + length), SHAPES[g]);
+  }
+  const doc: Record<string, unknown> = { format: m.format, version: m.version, parameters };
+  if (m.training) doc.training = m.training;
+  if (m.resume) doc.resume = m.resume;
+  return JSON.stringify(doc) + '\n';
+}
+
+export function saveModel(path: string, m: ModelFile): void {
+  writeFileAtomic(path, serializeModel(m));
+}
+
+/** Copy a nested array of the given shape into flat[offset..], checking shape and finiteness. */
+function flatten(v: unknown, shape: readonly number[], flat: Float64Array, offset: number, where: string, source: string): number {
+  const dims = shape.map(String).join('x');
+  if (!Array.isArray(v) || v.length !== shape[0]) {
+    const got = Array.isArray(v) ? `an array of ${v.length}` : typeof v === 'object' ? (v === null ? 'null' : 'an object') : `a ${typeof v}`;
+    throw new CnnError(`${source}: ${where} is ${got}, expected an array of ${shape[0]} (shape ${dims})`);
+  }
+  for (let i = 0; i < shape[0]; i++) {
+    const e = v[i];
+    if (shape.length === 1) {
+      if (typeof e !== 'number' || !Number.isFinite(e)) {
+        throw new CnnError(`${source}: ${where}[${i}] is ${JSON.stringify(e) ?? String(e)}, expected a finite number`);
+      }
+      flat[offset++] = e;
+    } else {
+      offset = flatten(e, shape.slice(1), flat, offset, `${where}[${i}]`, source);
+    }
+  }
+  return offset;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Validate a parsed document as a model file; every failure is a one-line CnnError. */
+export function parseModel(doc: unknown, source: string): ModelFile {
+  if (!isObject(doc)) throw new CnnError(`${source}: expected a JSON object with "format": "${FORMAT}"`);
+  if (doc.format !== FORMAT) {
+    throw new CnnError(`${source}: "format" is ${JSON.stringify(doc.format) ?? 'missing'}, expected "${FORMAT}"`);
+  }
+  if (doc.version !== VERSION) {
+    throw new CnnError(`${source}: "version" is ${JSON.stringify(doc.version) ?? 'missing'}, expected ${VERSION}`);
+  }
+  const P = doc.parameters;
+  if (!isObject(P)) throw new CnnError(`${source}: "parameters" is missing or not an object`);
+  for (const k of Object.keys(P)) {
+    if (!(GROUPS as readonly string[]).includes(k)) {
+      throw new CnnError(`${source}: unexpected key parameters.${k}, expected only ${GROUPS.join(', ')}`);
+    }
+  }
+  const flat = new Float64Array(PARAM_COUNT);
+  for (const g of GROUPS) {
+    if (!(g in P)) throw new CnnError(`${source}: parameters.${g} is missing (shape ${SHAPES[g].join('x')})`);
+    flatten(P[g], SHAPES[g], flat, OFFSETS[g as Group].offset, `parameters.${g}`, source);
+  }
+  const m: ModelFile = { format: FORMAT, version: VERSION, parameters: flat };
+  if (doc.training !== undefined) {
+    if (!isObject(doc.training)) throw new CnnError(`${source}: "training" must be an object`);
+    m.training = doc.training as unknown as TrainingInfo;
+  }
+  if (doc.resume !== undefined) m.resume = parseResume(doc.resume, source);
+  return m;
+}
+
+function parseResume(r: unknown, source: string): ResumeState {
+  const bad = (what: string) => new CnnError(`${source}: resume.${what}`);
+  if (!isObject(r)) throw bad('must be an object');
+  const int = (k: string) => {
+    const v = r[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw bad(`${k} is ${JSON.stringify(v)}, expected a non-negative integer`);
+    return v;
+  };
+  const num = (k: string) => {
+    const v = r[k];
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${k} is ${JSON.stringify(v)}, expected a finite number`);
+    return v;
+  };
+  const rng = r.epochRng;
+  if (!Array.isArray(rng) || rng.length !== 4 || !rng.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff) || rng.every((x) => x === 0)) {
+    throw bad('epochRng must be 4 unsigned 32-bit integers, not all zero');
+  }
+  const curve = r.curve ?? [];
+  if (!Array.isArray(curve) || !curve.every((x) => typeof x === 'number' && Number.isFinite(x))) throw bad('curve must be an array of numbers');
+  return {
+    completedEpochs: int('completedEpochs'),
+    position: int('position'),
+    epochRng: rng as RngState,
+    epochLoss: num('epochLoss'),
+    epochErrors: int('epochErrors'),
+    epochSeconds: num('epochSeconds'),
+    blockLoss: num('blockLoss'),
+    curve: curve as number[],
+  };
+}
+
+/** Read and validate a model file. */
+export function loadModel(path: string): ModelFile {
+  let text: string;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new CnnError(`${path}: is a directory, expected a model JSON file`);
+    if (st.size > MAX_MODEL_BYTES) {
+      throw new CnnError(`${path}: file is ${st.size} bytes; a model file is about 80 kB (limit ${MAX_MODEL_BYTES} bytes)`);
+    }
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if (e instanceof CnnError) throw e;
+    throw new CnnError(`${path}: cannot read model file (${describeError(e)})`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new CnnError(`${path}: not valid JSON (${describeError(e)})`);
+  }
+  return parseModel(doc, path);
+}
