@@ -28,7 +28,6 @@ export function buildEvalProgram(): Command {
     .option('--json', 'print one JSON object with error, accuracy, confusion, perClass')
     .addOption(new Option('--engine <name>', 'numeric engine: wasm (float32 SIMD) or reference (float64)').choices(ENGINES).default('wasm'))
     .option('--debug', 'show stack traces of errors')
-    .showHelpAfterError('(run cnn-eval --help for the options)');
 }
 
 export async function evalMain(argv: string[]): Promise<number> {

@@ -54,7 +54,6 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON object per line (events) instead of progress bars')
     .option('-q, --quiet', 'print only the final line')
     .option('--debug', 'show stack traces of errors')
-    .showHelpAfterError('(run cnn-train --help for the options)')
     .addHelpText('after', '\nExamples:\n  cnn-train --epochs 5                  the paper\'s online SGD, 5 epochs\n  cnn-train --epochs 5 --batch-size 50  the DeepLearnToolbox demo settings\n  cnn-eval model.json                   test error and confusion matrix of the saved model');
 }
 

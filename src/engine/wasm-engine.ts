@@ -133,6 +133,7 @@ export class WasmEngine implements Engine {
         if (done === T - 1) break;
         Atomics.wait(ctrl, CTRL.DONE, done);
       }
+      if (Atomics.load(ctrl, CTRL.FAILED)) throw new Error('a worker thread failed during a training step');
       for (let s = 0; s < S; s++) {
         if (s % T === 0) continue;
         this.slots[s].set(sGrads.subarray(s * SLOT_FLOATS, (s + 1) * SLOT_FLOATS));

@@ -15,12 +15,23 @@ const images = new Uint8Array(shared.images);
 const labels = new Uint8Array(shared.labels);
 const slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
 
-parentPort!.postMessage('ready');
+// read the generation before saying ready: the first step may be published right after
 let gen = Atomics.load(ctrl, CTRL.GEN);
+parentPort!.postMessage('ready');
 for (;;) {
   Atomics.wait(ctrl, CTRL.GEN, gen);
   gen = Atomics.load(ctrl, CTRL.GEN);
   if (Atomics.load(ctrl, CTRL.STOP)) break;
+  try {
+    step();
+  } catch {
+    Atomics.store(ctrl, CTRL.FAILED, 1); // the main thread reports it; never leave it waiting
+  }
+  Atomics.add(ctrl, CTRL.DONE, 1);
+  Atomics.notify(ctrl, CTRL.DONE);
+}
+
+function step(): void {
   const b0 = ctrl[CTRL.B0], b = ctrl[CTRL.B], T = ctrl[CTRL.THREADS];
   const S = Math.min(b, k.maxSlices);
   k.params.set(params.subarray(0, PARAM_COUNT));
@@ -32,6 +43,4 @@ for (;;) {
     errors[s] = k.ex.takeErrors();
     grads.set(slots[s], s * SLOT_FLOATS);
   }
-  Atomics.add(ctrl, CTRL.DONE, 1);
-  Atomics.notify(ctrl, CTRL.DONE);
 }

@@ -14,6 +14,7 @@ export const CTRL = {
   B0: 3, // first staged image of the batch
   B: 4, // images in the batch
   THREADS: 5, // T
+  FAILED: 6, // set by a worker whose step threw
   LENGTH: 8,
 } as const;
 

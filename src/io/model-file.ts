@@ -139,7 +139,7 @@ export function parseModel(doc: unknown, source: string): ModelFile {
   }
   const flat = new Float64Array(PARAM_COUNT);
   for (const g of GROUPS) {
-    if (!(g in P)) throw new CnnError(`${source}: parameters.${g} is missing (shape ${SHAPES[g].join('x')})`);
+    if (P[g] === undefined) throw new CnnError(`${source}: parameters.${g} is missing (shape ${SHAPES[g].join('x')})`);
     flatten(P[g], SHAPES[g], flat, OFFSETS[g as Group].offset, `parameters.${g}`, source);
   }
   const m: ModelFile = { format: FORMAT, version: VERSION, parameters: flat };

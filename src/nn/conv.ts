@@ -6,7 +6,10 @@
  * With 0-based kernel indices r,c in 0..4 (the paper's u = r-2, v = c-2):
  *   z[q][i][j] = b[q] + Σ_p Σ_r Σ_c x[p][i+4-r][j+4-c] · k[p][q][r][c]
  */
-import { K } from '../model/layout.js';
+import { K as KERNEL } from '../model/layout.js';
+
+// a module-local binding: loops must not read an imported binding (some loaders turn it into a getter)
+const K = KERNEL;
 
 /**
  * Forward (eqs 5, 8, before σ).

@@ -1,0 +1,127 @@
+/**
+ * The fast engine (WebAssembly, float32) against the float64 reference: forward outputs, the
+ * gradient of a minibatch, SGD steps, and bit-for-bit independence from the thread count.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { ReferenceEngine } from '../src/engine/reference-engine.js';
+import { WasmEngine } from '../src/engine/wasm-engine.js';
+import { GROUPS, OFFSETS, PARAM_COUNT } from '../src/model/layout.js';
+import { initParams } from '../src/model/init.js';
+import { Rng } from '../src/model/rng.js';
+import { ReferenceNetwork } from '../src/nn/network.js';
+import { fixtureTest, fixtureTrain } from './helpers/fixture.js';
+
+const train = fixtureTrain();
+const test = fixtureTest();
+const engines: WasmEngine[] = [];
+afterAll(async () => {
+  await Promise.all(engines.map((e) => e.close()));
+});
+async function wasm(threads = 1) {
+  const e = await WasmEngine.create(threads);
+  engines.push(e);
+  return e;
+}
+function randomParams(seed: number): Float64Array {
+  const rng = new Rng(seed);
+  const p = initParams(rng);
+  for (const g of ['b1', 'b2', 'b'] as const) for (let i = 0; i < OFFSETS[g].length; i++) p[OFFSETS[g].offset + i] = rng.nextFloat() - 0.5;
+  // float32-representable, so both engines start from identical values
+  return p.map(Math.fround);
+}
+
+describe('wasm engine vs float64 reference', () => {
+  it('forward: the 10 outputs agree within 2e-6 on 300 test digits, and the predictions agree', async () => {
+    const params = randomParams(3);
+    const w = await wasm();
+    const r = new ReferenceEngine();
+    w.setParams(params);
+    r.setParams(params);
+    const ow = new Float64Array(300 * 10), or = new Float64Array(300 * 10);
+    const pw = new Uint8Array(300), pr = new Uint8Array(300);
+    const lw = w.predict(test, 0, 300, pw, ow);
+    const lr = r.predict(test, 0, 300, pr, or);
+    let maxDiff = 0;
+    for (let i = 0; i < ow.length; i++) maxDiff = Math.max(maxDiff, Math.abs(ow[i] - or[i]));
+    expect(maxDiff).toBeLessThan(2e-6);
+    expect(Math.abs(lw - lr) / lr).toBeLessThan(1e-5);
+    let same = 0;
+    for (let i = 0; i < 300; i++) if (pw[i] === pr[i]) same++;
+    expect(same).toBeGreaterThanOrEqual(299); // a near-tie may flip in float32
+  });
+
+  it('one minibatch step: every parameter group moves as the reference moves (relative error < 1e-4)', async () => {
+    const params = randomParams(4);
+    const w = await wasm();
+    const r = new ReferenceEngine();
+    w.setParams(params);
+    r.setParams(params);
+    const order = Uint32Array.from({ length: 1000 }, (_, i) => i);
+    const lr = 1;
+    const sw = w.train(train, order, 0, 20, 20, lr);
+    const sr = r.train(train, order, 0, 20, 20, lr);
+    expect(sw.errors).toBe(sr.errors);
+    expect(Math.abs(sw.loss - sr.loss) / sr.loss).toBeLessThan(1e-5);
+    // the update is lr · mean gradient: compare the steps group by group
+    const dw = w.getParams().map((v, i) => v - params[i]);
+    const dr = r.getParams().map((v, i) => v - params[i]);
+    for (const g of GROUPS) {
+      const { offset, length } = OFFSETS[g];
+      let num = 0, den = 0;
+      for (let i = offset; i < offset + length; i++) {
+        num += (dw[i] - dr[i]) ** 2;
+        den += dr[i] ** 2;
+      }
+      expect(Math.sqrt(num / den), g).toBeLessThan(1e-4);
+    }
+  });
+
+  it('online SGD (batch 1) over 200 images stays with the reference (parameters within 1e-4)', async () => {
+    const params = randomParams(5);
+    const w = await wasm();
+    const r = new ReferenceEngine();
+    w.setParams(params);
+    r.setParams(params);
+    const order = Uint32Array.from({ length: 1000 }, (_, i) => (i * 7) % 1000);
+    w.train(train, order, 0, 200, 1, 1);
+    r.train(train, order, 0, 200, 1, 1);
+    const a = w.getParams(), b = r.getParams();
+    let maxDiff = 0;
+    for (let i = 0; i < PARAM_COUNT; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+    expect(maxDiff).toBeLessThan(1e-4);
+    expect(maxDiff).toBeGreaterThan(0); // different arithmetic, so not bit-identical: the comparison is real
+  });
+
+  it('the reference network is what ReferenceEngine runs', () => {
+    const params = randomParams(6);
+    const r = new ReferenceEngine();
+    r.setParams(params);
+    const net = new ReferenceNetwork(Float64Array.from(params));
+    net.setInput(test.images, 5 * 784);
+    const out = new Float64Array(10);
+    r.predict(test, 5, 1, new Uint8Array(1), out);
+    expect(Array.from(out)).toEqual(Array.from(net.forward()));
+  });
+});
+
+describe('determinism', () => {
+  it('minibatch training gives the same parameters, bit for bit, on 1, 2 and 3 threads', async () => {
+    const params = randomParams(8);
+    const order = Uint32Array.from({ length: 1000 }, (_, i) => (i * 13) % 1000);
+    const results: Float64Array[] = [];
+    const losses: number[] = [];
+    for (const t of [1, 2, 3]) {
+      const e = await wasm(t);
+      expect(e.threads).toBe(t);
+      e.setParams(params);
+      // batch 50 (8 slices of 6-7 images), then a ragged last batch of 37
+      losses.push(e.train(train, order, 0, 1000, 50, 1).loss + e.train(train, order, 0, 37, 37, 0.5).loss);
+      results.push(e.getParams());
+    }
+    expect(Buffer.from(results[1].buffer).equals(Buffer.from(results[0].buffer))).toBe(true);
+    expect(Buffer.from(results[2].buffer).equals(Buffer.from(results[0].buffer))).toBe(true);
+    expect(losses[1]).toBe(losses[0]);
+    expect(losses[2]).toBe(losses[0]);
+    expect(results[0].some((v, i) => v !== params[i])).toBe(true);
+  });
+});
