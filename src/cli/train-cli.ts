@@ -6,6 +6,7 @@ import { limit, loadMnistSplit } from '../data/mnist.js';
 import { createEngine, defaultThreads, ENGINES } from '../engine/create-engine.js';
 import type { EngineName } from '../engine/engine.js';
 import { CnnError } from '../errors.js';
+import { checkWritable } from '../io/atomic-write.js';
 import { loadModel, saveModel, type ModelFile } from '../io/model-file.js';
 import { LAYER_TABLE, PARAM_COUNT } from '../model/layout.js';
 import { train } from '../train/train.js';
@@ -85,6 +86,8 @@ export async function trainMain(argv: string[]): Promise<number> {
   const quiet = !!o.quiet;
   const emit = (obj: Record<string, unknown>) => process.stdout.write(JSON.stringify(obj) + '\n');
   const checkpointPath = o.checkpoint ?? defaultCheckpointPath(o.out);
+  checkWritable(o.out);
+  checkWritable(checkpointPath);
 
   let resumeFrom: ModelFile | undefined;
   if (o.resume) {

@@ -48,11 +48,16 @@ export function readMaybeGzip(path: string): Uint8Array {
   } catch (e) {
     throw new CnnError(`${path}: cannot read file (${describeError(e)})`);
   }
+  return decodeMaybeGzip(raw, path);
+}
+
+/** The bytes themselves, or their gunzipped content when they start with the gzip magic. */
+export function decodeMaybeGzip(raw: Uint8Array, source: string): Uint8Array {
   if (!isGzip(raw)) return raw;
   try {
     return gunzipSync(raw, { maxOutputLength: MAX_IDX_BYTES });
   } catch (e) {
-    throw new CnnError(`${path}: corrupt gzip data (${describeError(e)})`);
+    throw new CnnError(`${source}: corrupt gzip data (${describeError(e)})`);
   }
 }
 

@@ -143,12 +143,36 @@ export function parseModel(doc: unknown, source: string): ModelFile {
     flatten(P[g], SHAPES[g], flat, OFFSETS[g as Group].offset, `parameters.${g}`, source);
   }
   const m: ModelFile = { format: FORMAT, version: VERSION, parameters: flat };
-  if (doc.training !== undefined) {
-    if (!isObject(doc.training)) throw new CnnError(`${source}: "training" must be an object`);
-    m.training = doc.training as unknown as TrainingInfo;
+  // "training" is free-form metadata (other tools write their own); it is typed only when it is
+  // cnn-train's, and a file that asks to be resumed must carry cnn-train's
+  const problem = trainingProblem(doc.training);
+  if (problem === null) m.training = doc.training as unknown as TrainingInfo;
+  if (doc.resume !== undefined) {
+    m.resume = parseResume(doc.resume, source);
+    if (problem !== null) throw new CnnError(`${source}: has a "resume" section but ${problem}`);
   }
-  if (doc.resume !== undefined) m.resume = parseResume(doc.resume, source);
   return m;
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isInt = (v: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+
+/** Why `t` is not cnn-train's training section (null when it is). */
+function trainingProblem(t: unknown): string | null {
+  if (!isObject(t)) return 'no "training" object';
+  if (!isInt(t.epochs, 1)) return 'training.epochs is not a whole number of at least 1';
+  if (!isInt(t.batchSize, 1)) return 'training.batchSize is not a whole number of at least 1';
+  if (!isNum(t.lr) || t.lr <= 0) return 'training.lr is not a positive number';
+  if (!isInt(t.seed, 0, 0xffffffff)) return 'training.seed is not a 32-bit unsigned integer';
+  if (!isInt(t.curveEvery, 1)) return 'training.curveEvery is not a whole number of at least 1';
+  if (!isObject(t.data) || !isInt(t.data.trainCount) || !isInt(t.data.testCount)) return 'training.data lacks trainCount/testCount';
+  if (!Array.isArray(t.history)) return 'training.history is not an array';
+  for (const [i, h] of t.history.entries()) {
+    const ok = isObject(h) && isInt(h.epoch, 1) && isNum(h.loss) && isNum(h.trainError) && isNum(h.seconds) && isNum(h.imagesPerSecond) &&
+      (h.testError === undefined || isNum(h.testError)) && (h.curve === undefined || (Array.isArray(h.curve) && h.curve.every(isNum)));
+    if (!ok) return `training.history[${i}] is not an epoch record`;
+  }
+  return null;
 }
 
 function parseResume(r: unknown, source: string): ResumeState {
@@ -164,22 +188,24 @@ function parseResume(r: unknown, source: string): ResumeState {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${k} is ${JSON.stringify(v)}, expected a finite number`);
     return v;
   };
+  const completedEpochs = int('completedEpochs');
+  const position = int('position');
   const rng = r.epochRng;
-  if (!Array.isArray(rng) || rng.length !== 4 || !rng.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff) || rng.every((x) => x === 0)) {
+  if (!Array.isArray(rng) || rng.length !== 4 || !rng.every((x) => isInt(x, 0, 0xffffffff)) || rng.every((x) => x === 0)) {
     throw bad('epochRng must be 4 unsigned 32-bit integers, not all zero');
   }
-  const curve = r.curve ?? [];
-  if (!Array.isArray(curve) || !curve.every((x) => typeof x === 'number' && Number.isFinite(x))) throw bad('curve must be an array of numbers');
-  return {
-    completedEpochs: int('completedEpochs'),
-    position: int('position'),
+  const state = {
+    completedEpochs,
+    position,
     epochRng: rng as RngState,
     epochLoss: num('epochLoss'),
     epochErrors: int('epochErrors'),
     epochSeconds: num('epochSeconds'),
     blockLoss: num('blockLoss'),
-    curve: curve as number[],
+    curve: r.curve ?? [],
   };
+  if (!Array.isArray(state.curve) || !state.curve.every(isNum)) throw bad('curve must be an array of numbers');
+  return state as ResumeState;
 }
 
 /** Read and validate a model file. */
@@ -196,11 +222,16 @@ export function loadModel(path: string): ModelFile {
     if (e instanceof CnnError) throw e;
     throw new CnnError(`${path}: cannot read model file (${describeError(e)})`);
   }
+  return parseModelText(text, path);
+}
+
+/** Parse and validate the text of a model file. */
+export function parseModelText(text: string, source: string): ModelFile {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    throw new CnnError(`${path}: not valid JSON (${describeError(e)})`);
+    throw new CnnError(`${source}: not valid JSON (${describeError(e)})`);
   }
-  return parseModel(doc, path);
+  return parseModel(doc, source);
 }

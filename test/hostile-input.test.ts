@@ -1,0 +1,118 @@
+/**
+ * Every kind of bad input through the real command line: one line on stderr saying what was
+ * wrong, where, and what was expected; a non-zero exit; no stack trace; no file written.
+ */
+import { spawnSync } from 'node:child_process';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { encodeIdxImages, encodeIdxLabels } from '../src/data/idx.js';
+import { FORMAT, serializeModel, VERSION } from '../src/io/model-file.js';
+import { initParams } from '../src/model/init.js';
+import { Rng } from '../src/model/rng.js';
+import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
+
+const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
+const bin = (name: string) => join(ROOT, 'bin', `${name}.js`);
+const trainImages = gunzipSync(readFileSync(join(FIXTURE_DIR, 'train-images-idx3-ubyte.gz')));
+const trainLabels = gunzipSync(readFileSync(join(FIXTURE_DIR, 'train-labels-idx1-ubyte.gz')));
+
+/** A data folder with the fixture's files, one of them replaced (or a folder / absent). */
+function dataDir(name: string, content: Uint8Array | 'dir' | 'absent'): string {
+  const d = mkdtempSync(join(tmpdir(), 'cnn-bad-data-'));
+  writeFileSync(join(d, 'train-images-idx3-ubyte'), trainImages);
+  writeFileSync(join(d, 'train-labels-idx1-ubyte'), trainLabels);
+  copyFileSync(join(FIXTURE_DIR, 't10k-images-idx3-ubyte'), join(d, 't10k-images-idx3-ubyte'));
+  copyFileSync(join(FIXTURE_DIR, 't10k-labels-idx1-ubyte'), join(d, 't10k-labels-idx1-ubyte'));
+  const p = join(d, name);
+  writeFileSync(p, '');
+  if (content === 'dir') {
+    spawnSync('rm', [p]);
+    mkdirSync(p);
+  } else if (content === 'absent') {
+    spawnSync('rm', [p]);
+  } else {
+    writeFileSync(p, content);
+  }
+  return d;
+}
+function header(words: number[]): Uint8Array {
+  const b = new Uint8Array(4 * words.length);
+  words.forEach((w, i) => new DataView(b.buffer).setUint32(4 * i, w));
+  return b;
+}
+const goodModel = () => JSON.parse(serializeModel({ format: FORMAT, version: VERSION, parameters: initParams(new Rng(1)) }));
+function modelFile(content: string | ((m: any) => unknown)): string {
+  const d = mkdtempSync(join(tmpdir(), 'cnn-bad-model-'));
+  const text = typeof content === 'string' ? content : JSON.stringify(content(goodModel()));
+  writeFileSync(join(d, 'model.json'), text);
+  return join(d, 'model.json');
+}
+
+type Case = [label: string, bin: 'cnn-train' | 'cnn-eval', args: () => string[], expected: RegExp];
+const T = 'train-images-idx3-ubyte', L = 'train-labels-idx1-ubyte';
+const cases: Case[] = [
+  // IDX files
+  ['truncated image file', 'cnn-train', () => ['--data', dataDir(T, trainImages.subarray(0, 5000))], /train-images-idx3-ubyte: file is 5000 bytes but its header \(1000 images of 28x28\) requires 784016 bytes/],
+  ['empty image file', 'cnn-train', () => ['--data', dataDir(T, new Uint8Array(0))], /train-images-idx3-ubyte: file is 0 bytes, too short for a 4-byte IDX header/],
+  ['wrong magic', 'cnn-train', () => ['--data', dataDir(T, trainLabels)], /wrong IDX magic number 2049, expected 2051 \(an image file\)/],
+  ['absurd dimensions', 'cnn-train', () => ['--data', dataDir(T, header([2051, 2 ** 31, 2 ** 16, 2 ** 16]))], /header \(2147483648 images of 65536x65536\) requires \d+ bytes/],
+  ['images not 28x28', 'cnn-train', () => ['--data', dataDir(T, encodeIdxImages(new Uint8Array(1000 * 256), 1000, 16, 16))], /images are 16x16; this network needs 28x28 images/],
+  ['count mismatch', 'cnn-train', () => ['--data', dataDir(L, encodeIdxLabels(trainLabels.subarray(8), 999))], /999 labels but .* has 1000 images; expected the same count/],
+  ['label out of range', 'cnn-train', () => ['--data', dataDir(L, encodeIdxLabels(new Uint8Array(1000).fill(12), 1000))], /label 0 is 12, expected a digit 0-9/],
+  ['a folder instead of a file', 'cnn-train', () => ['--data', dataDir(T, 'dir')], /train-images-idx3-ubyte: is a directory, expected an IDX file/],
+  ['a missing file', 'cnn-train', () => ['--data', dataDir(L, 'absent')], /train-labels-idx1-ubyte: file not found \(expected train-labels-idx1-ubyte or train-labels-idx1-ubyte\.gz/],
+  ['corrupt gzip', 'cnn-train', () => ['--data', dataDir(T, gzipSync(trainImages).subarray(0, 3000))], /train-images-idx3-ubyte: corrupt gzip data/],
+  ['a bad test file for cnn-eval', 'cnn-eval', () => [modelFile((m) => m), '--data', dataDir('t10k-labels-idx1-ubyte', header([2049, 5]))], /t10k-labels-idx1-ubyte: file is 8 bytes but its header \(5 labels\) requires 13 bytes/],
+  // model files
+  ['a model that is not JSON', 'cnn-eval', () => [modelFile('not json at all')], /model\.json: not valid JSON/],
+  ['a model of another format', 'cnn-eval', () => [modelFile((m) => ({ ...m, format: 'onnx' }))], /"format" is "onnx", expected "cnn-train\/zhang-2016"/],
+  ['a model of another version', 'cnn-eval', () => [modelFile((m) => ({ ...m, version: '1' }))], /"version" is "1", expected 1/],
+  ['a model missing a group', 'cnn-eval', () => [modelFile((m) => { delete m.parameters.W; return m; })], /parameters\.W is missing \(shape 10x192\)/],
+  ['a model with an extra group', 'cnn-eval', () => [modelFile((m) => { m.parameters.k3 = [1]; return m; })], /unexpected key parameters\.k3, expected only k1, b1, k2, b2, W, b/],
+  ['a model with a wrong shape', 'cnn-eval', () => [modelFile((m) => { m.parameters.k2 = m.parameters.k2[0]; return m; })], /parameters\.k2 is an array of 12, expected an array of 6 \(shape 6x12x5x5\)/],
+  ['a model with a string for a number', 'cnn-eval', () => [modelFile((m) => { m.parameters.b1[2] = 'zero'; return m; })], /parameters\.b1\[2\] is "zero", expected a finite number/],
+  ['a model with NaN', 'cnn-eval', () => [modelFile(JSON.stringify(goodModel()).replace('"b1":[0', '"b1":[NaN'))], /not valid JSON/],
+  ['a 1 GB model file', 'cnn-eval', () => {
+    const d = mkdtempSync(join(tmpdir(), 'cnn-big-'));
+    const fd = openSync(join(d, 'huge.json'), 'w');
+    ftruncateSync(fd, 2 ** 30); // sparse: takes no disk
+    closeSync(fd);
+    return [join(d, 'huge.json')];
+  }, /huge\.json: file is 1073741824 bytes; a model file is about 80 kB/],
+  ['--resume from a model of another tool', 'cnn-train', () => [
+    '--data', FIXTURE_DIR, '--resume', modelFile((m) => ({ ...m, training: { by: 'PyTorch' } })),
+  ], /has no "resume" section, so training cannot continue from it/],
+  ['--resume from a checkpoint with a broken resume section', 'cnn-train', () => [
+    '--data', FIXTURE_DIR, '--resume', modelFile((m) => ({ ...m, resume: { completedEpochs: -1 } })),
+  ], /resume\.completedEpochs is -1, expected a non-negative integer/],
+  // options
+  ['a non-number', 'cnn-train', () => ['--batch-size', 'fifty'], /argument 'fifty' is invalid\. expected a whole number of at least 1/],
+  ['a negative number', 'cnn-train', () => ['--train-limit', '-5'], /argument '-5' is invalid\. expected a whole number of at least 1/],
+  ['zero', 'cnn-train', () => ['--threads', '0'], /argument '0' is invalid\. expected a whole number of at least 1/],
+  ['a fraction', 'cnn-train', () => ['--batch-size', '2.5'], /argument '2\.5' is invalid\. expected a whole number of at least 1/],
+  ['an infinite learning rate', 'cnn-train', () => ['--lr', 'Infinity'], /argument 'Infinity' is invalid\. expected a number greater than 0/],
+  ['--train-limit beyond the data', 'cnn-train', () => ['--data', FIXTURE_DIR, '--train-limit', '1001'], /--train-limit 1001 is larger than the 1000 examples in .*train-images-idx3-ubyte\.gz/],
+  ['--test-limit beyond the data', 'cnn-eval', () => [modelFile((m) => m), '--data', FIXTURE_DIR, '--test-limit', '301'], /--test-limit 301 is larger than the 300 examples/],
+  ['--out in a missing folder', 'cnn-train', () => ['--data', FIXTURE_DIR, '--out', '/no/such/folder/m.json'], /\/no\/such\/folder\/m\.json: cannot write there \(the folder \/no\/such\/folder does not exist\)/],
+  ['--out under a file', 'cnn-train', () => ['--data', FIXTURE_DIR, '--out', `${join(FIXTURE_DIR, 't10k-labels-idx1-ubyte')}/m.json`], /cannot write there/],
+  ['--batch-size over the wasm limit', 'cnn-train', () => ['--data', FIXTURE_DIR, '--batch-size', '5000'], /--batch-size 5000 is larger than the wasm engine's limit of 4096; use --engine reference/],
+];
+
+describe('hostile input through the CLI', () => {
+  for (const [label, name, args, expected] of cases) {
+    it(`${name}: ${label}`, () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'cnn-cwd-'));
+      const r = spawnSync(process.execPath, [bin(name), ...args()], { cwd, env, encoding: 'utf8' });
+      expect(r.status, r.stdout).not.toBe(0);
+      expect(r.status).not.toBe(70); // 70 = internal error: a bug, not a handled input
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(expected);
+      expect(r.stderr).not.toMatch(/^\s+at /m);
+      expect(readdirSync(cwd)).toEqual([]); // nothing written where it ran
+    });
+  }
+});
