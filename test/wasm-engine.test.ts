@@ -124,4 +124,25 @@ describe('determinism', () => {
     expect(losses[2]).toBe(losses[0]);
     expect(results[0].some((v, i) => v !== params[i])).toBe(true);
   });
+
+  it('evaluation gives the same outputs, predictions and loss on 1, 2 and 3 threads', async () => {
+    const params = randomParams(9);
+    const runs: { loss: number; preds: Uint8Array; out: Float64Array }[] = [];
+    for (const t of [1, 2, 3]) {
+      const e = await wasm(t);
+      e.setParams(params);
+      const preds = new Uint8Array(1000), out = new Float64Array(10000);
+      runs.push({ loss: e.predict(train, 0, 1000, preds, out), preds, out });
+    }
+    for (const r of runs.slice(1)) {
+      expect(r.loss).toBe(runs[0].loss);
+      expect(Buffer.from(r.preds).equals(Buffer.from(runs[0].preds))).toBe(true);
+      expect(Buffer.from(r.out.buffer).equals(Buffer.from(runs[0].out.buffer))).toBe(true);
+    }
+    // and they are the single-thread forward pass of each image
+    const one = new Float64Array(10);
+    (await wasm(1)).setParams(params);
+    engines[engines.length - 1].predict(train, 999, 1, new Uint8Array(1), one);
+    expect(Array.from(runs[2].out.subarray(9990))).toEqual(Array.from(one));
+  });
 });

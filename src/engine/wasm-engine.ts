@@ -13,7 +13,7 @@ import { CnnError } from '../errors.js';
 import { CLASSES, PARAM_COUNT } from '../model/layout.js';
 import type { Engine, StepStats } from './engine.js';
 import { Kernel, kernelModule, packageRoot, SLOT_FLOATS } from './wasm-module.js';
-import { allocShared, CTRL, type SharedBuffers, type WorkerInit } from './worker-protocol.js';
+import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, type SharedBuffers, type WorkerInit } from './worker-protocol.js';
 
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
@@ -100,7 +100,6 @@ export class WasmEngine implements Engine {
 
   private trainThreaded(n: number, B: number, lr: number): StepStats {
     const sh = this.shared!;
-    const ctrl = new Int32Array(sh.ctrl);
     const sParams = new Float32Array(sh.params);
     const sGrads = new Float32Array(sh.grads);
     const sLoss = new Float64Array(sh.loss);
@@ -115,12 +114,7 @@ export class WasmEngine implements Engine {
       const b = Math.min(B, n - b0);
       const S = Math.min(b, k.maxSlices);
       sParams.set(k.params);
-      ctrl[CTRL.B0] = b0;
-      ctrl[CTRL.B] = b;
-      ctrl[CTRL.THREADS] = T;
-      Atomics.store(ctrl, CTRL.DONE, 0);
-      Atomics.add(ctrl, CTRL.GEN, 1);
-      Atomics.notify(ctrl, CTRL.GEN);
+      this.publish(MODE_TRAIN, b0, b);
       for (let s = 0; s < S; s += T) {
         const s0 = b0 + k.ex.sliceStart(s, b), s1 = b0 + k.ex.sliceStart(s + 1, b);
         k.images.set(sImages.subarray(s0 * PIXELS, s1 * PIXELS), s0 * PIXELS);
@@ -128,12 +122,7 @@ export class WasmEngine implements Engine {
         lossBySlice[s] = k.ex.sliceGradient(s0, s1 - s0, s);
         errors += k.ex.takeErrors();
       }
-      for (;;) {
-        const done = Atomics.load(ctrl, CTRL.DONE);
-        if (done === T - 1) break;
-        Atomics.wait(ctrl, CTRL.DONE, done);
-      }
-      if (Atomics.load(ctrl, CTRL.FAILED)) throw new Error('a worker thread failed during a training step');
+      this.awaitWorkers();
       for (let s = 0; s < S; s++) {
         if (s % T === 0) continue;
         this.slots[s].set(sGrads.subarray(s * SLOT_FLOATS, (s + 1) * SLOT_FLOATS));
@@ -146,16 +135,78 @@ export class WasmEngine implements Engine {
     return { loss, errors };
   }
 
-  predict(data: Dataset, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
+  /** Start one step on the workers (they wake on GEN). */
+  private publish(mode: number, b0: number, b: number): void {
+    const ctrl = new Int32Array(this.shared!.ctrl);
+    ctrl[CTRL.MODE] = mode;
+    ctrl[CTRL.B0] = b0;
+    ctrl[CTRL.B] = b;
+    ctrl[CTRL.THREADS] = this.threads;
+    Atomics.store(ctrl, CTRL.DONE, 0);
+    Atomics.add(ctrl, CTRL.GEN, 1);
+    Atomics.notify(ctrl, CTRL.GEN);
+  }
+
+  /** Block until every worker has finished the current step. */
+  private awaitWorkers(): void {
+    const ctrl = new Int32Array(this.shared!.ctrl);
+    for (;;) {
+      const done = Atomics.load(ctrl, CTRL.DONE);
+      if (done === this.threads - 1) break;
+      Atomics.wait(ctrl, CTRL.DONE, done);
+    }
+    if (Atomics.load(ctrl, CTRL.FAILED)) throw new Error('a worker thread failed during a step');
+  }
+
+  /** Forward passes on this thread over images [first, first+n) of data; results at index `at`. */
+  private predictHere(data: Dataset | null, first: number, n: number, at: number, predictions: Uint8Array, outputs?: Float64Array): number {
     const k = this.k;
+    if (data) this.stage(data, null, first, n, false);
+    const loss = k.ex.predictStaged(n);
+    k.ex.takeErrors();
+    predictions.set(k.preds.subarray(0, n), at);
+    if (outputs) for (let i = 0; i < n * CLASSES; i++) outputs[at * CLASSES + i] = k.outputs[i];
+    return loss;
+  }
+
+  /**
+   * Forward passes. Large sets go in chunks of the stage size, each split into PREDICT_PARTS
+   * fixed parts (part k on thread k mod T) whose losses are added in order: the result does not
+   * depend on T.
+   */
+  predict(data: Dataset, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
+    const k = this.k, T = this.threads;
+    if (count < 64 * PREDICT_PARTS) {
+      let loss = 0;
+      for (let p0 = 0; p0 < count; p0 += k.stageMax) loss += this.predictHere(data, start + p0, Math.min(k.stageMax, count - p0), p0, predictions, outputs);
+      return loss;
+    }
     let loss = 0;
+    const partLoss = new Float64Array(PREDICT_PARTS);
     for (let p0 = 0; p0 < count; p0 += k.stageMax) {
       const n = Math.min(k.stageMax, count - p0);
-      this.stage(data, null, start + p0, n, false);
-      loss += k.ex.predictStaged(n);
-      k.ex.takeErrors();
-      predictions.set(k.preds.subarray(0, n), p0);
-      if (outputs) for (let i = 0; i < n * CLASSES; i++) outputs[p0 * CLASSES + i] = k.outputs[i];
+      const sh = this.shared;
+      if (sh) {
+        this.stage(data, null, start + p0, n, true);
+        new Float32Array(sh.params).set(k.params);
+        this.publish(MODE_PREDICT, 0, n);
+      }
+      for (let part = 0; part < PREDICT_PARTS; part += T) {
+        const [from, to] = share(part, PREDICT_PARTS, n);
+        partLoss[part] = this.predictHere(data, start + p0 + from, to - from, p0 + from, predictions, outputs);
+      }
+      if (sh) {
+        this.awaitWorkers();
+        const sLoss = new Float64Array(sh.loss), sPreds = new Uint8Array(sh.preds), sOut = new Float32Array(sh.outputs);
+        for (let part = 0; part < PREDICT_PARTS; part++) {
+          if (part % T === 0) continue;
+          const [from, to] = share(part, PREDICT_PARTS, n);
+          partLoss[part] = sLoss[part];
+          predictions.set(sPreds.subarray(from, to), p0 + from);
+          if (outputs) for (let i = from * CLASSES; i < to * CLASSES; i++) outputs[p0 * CLASSES + i] = sOut[i];
+        }
+      }
+      for (let part = 0; part < PREDICT_PARTS; part++) loss += partLoss[part];
     }
     return loss;
   }

@@ -1,7 +1,7 @@
 /** A gradient worker of the wasm engine (see worker-protocol.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PARAM_COUNT } from '../model/layout.js';
-import { CTRL, type WorkerInit } from './worker-protocol.js';
+import { CTRL, MODE_PREDICT, PREDICT_PARTS, share, type WorkerInit } from './worker-protocol.js';
 import { Kernel, SLOT_FLOATS } from './wasm-module.js';
 
 const { index, shared, module } = workerData as WorkerInit;
@@ -13,6 +13,8 @@ const loss = new Float64Array(shared.loss);
 const errors = new Int32Array(shared.errors);
 const images = new Uint8Array(shared.images);
 const labels = new Uint8Array(shared.labels);
+const preds = new Uint8Array(shared.preds);
+const outputs = new Float32Array(shared.outputs);
 const slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
 
 // read the generation before saying ready: the first step may be published right after
@@ -23,7 +25,8 @@ for (;;) {
   gen = Atomics.load(ctrl, CTRL.GEN);
   if (Atomics.load(ctrl, CTRL.STOP)) break;
   try {
-    step();
+    if (ctrl[CTRL.MODE] === MODE_PREDICT) predict();
+    else step();
   } catch {
     Atomics.store(ctrl, CTRL.FAILED, 1); // the main thread reports it; never leave it waiting
   }
@@ -42,5 +45,20 @@ function step(): void {
     loss[s] = k.ex.sliceGradient(s0, s1 - s0, s);
     errors[s] = k.ex.takeErrors();
     grads.set(slots[s], s * SLOT_FLOATS);
+  }
+}
+
+/** Forward passes over this thread's parts of the staged images (B0 = 0, B = count). */
+function predict(): void {
+  const n = ctrl[CTRL.B], T = ctrl[CTRL.THREADS];
+  k.params.set(params.subarray(0, PARAM_COUNT));
+  for (let part = index; part < PREDICT_PARTS; part += T) {
+    const [from, to] = share(part, PREDICT_PARTS, n);
+    k.images.set(images.subarray(from * 784, to * 784));
+    k.labels.set(labels.subarray(from, to));
+    loss[part] = k.ex.predictStaged(to - from);
+    k.ex.takeErrors();
+    preds.set(k.preds.subarray(0, to - from), from);
+    outputs.set(k.outputs.subarray(0, (to - from) * 10), from * 10);
   }
 }

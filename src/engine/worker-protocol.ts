@@ -15,17 +15,31 @@ export const CTRL = {
   B: 4, // images in the batch
   THREADS: 5, // T
   FAILED: 6, // set by a worker whose step threw
+  MODE: 7, // MODE_TRAIN: gradient slices of a batch; MODE_PREDICT: forward pass over a share of the stage
   LENGTH: 8,
 } as const;
+
+export const MODE_TRAIN = 0;
+export const MODE_PREDICT = 1;
+
+/** Prediction splits the staged images into this many fixed parts; part k goes to thread k mod T. */
+export const PREDICT_PARTS = 8;
+
+/** Part k of n images split into K contiguous parts: [from, to). */
+export function share(k: number, K: number, n: number): [number, number] {
+  return [Math.floor((k * n) / K), Math.floor(((k + 1) * n) / K)];
+}
 
 export interface SharedBuffers {
   ctrl: SharedArrayBuffer; // Int32 [CTRL.LENGTH]
   params: SharedArrayBuffer; // Float32 [SLOT_FLOATS]
   grads: SharedArrayBuffer; // Float32 [maxSlices][SLOT_FLOATS]
-  loss: SharedArrayBuffer; // Float64 [maxSlices]
+  loss: SharedArrayBuffer; // Float64 [maxSlices]: per slice (train) or per thread (predict)
   errors: SharedArrayBuffer; // Int32 [maxSlices]
   images: SharedArrayBuffer; // Uint8 [stageMax*784]
   labels: SharedArrayBuffer; // Uint8 [stageMax]
+  preds: SharedArrayBuffer; // Uint8 [stageMax]
+  outputs: SharedArrayBuffer; // Float32 [stageMax*10]
 }
 
 export function allocShared(maxSlices: number, stageMax: number): SharedBuffers {
@@ -37,6 +51,8 @@ export function allocShared(maxSlices: number, stageMax: number): SharedBuffers 
     errors: new SharedArrayBuffer(4 * maxSlices),
     images: new SharedArrayBuffer(stageMax * 784),
     labels: new SharedArrayBuffer(stageMax),
+    preds: new SharedArrayBuffer(stageMax),
+    outputs: new SharedArrayBuffer(stageMax * 40),
   };
 }
 
