@@ -65,30 +65,42 @@ export function takeErrors(): i32 { const e = errors; errors = 0; return e; }
   return f32x4.extract_lane(t, 0);
 }
 
-// e^x on 4 lanes: x = n·ln2 + r, |r| ≤ ln2/2, e^r by the Cephes expf polynomial, 2^n by exponent bits.
-// Relative error ~1e-7 over the clamped range.
-@inline function expv(x0: v128): v128 {
-  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = fma(f32x4.splat(1.3981999507e-3), p, r);
-  p = fma(f32x4.splat(8.3334519073e-3), p, r);
-  p = fma(f32x4.splat(4.1665795894e-2), p, r);
-  p = fma(f32x4.splat(1.6666665459e-1), p, r);
-  p = fma(f32x4.splat(5.0000001201e-1), p, r);
-  p = f32x4.add(fma(r, p, f32x4.mul(r, r)), f32x4.splat(1.0));
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, e);
+// One row of a true-convolution window: a + Σ_v x_v · k[4-v], with kr pointing at k[0] of the row.
+@inline function taps5(a: v128, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, kr: usize): v128 {
+  a = fma(a, x0, v128.load32_splat(kr, 16));
+  a = fma(a, x1, v128.load32_splat(kr, 12));
+  a = fma(a, x2, v128.load32_splat(kr, 8));
+  a = fma(a, x3, v128.load32_splat(kr, 4));
+  return fma(a, x4, v128.load32_splat(kr, 0));
 }
 
 // σ(z) = 1/(1+e^-z) (eq 4), in place over n floats (n a multiple of 4).
-function sigmoidInPlace(p: usize, n: i32): void {
+// e^-z on 4 lanes: -z = m·ln2 + r, |r| ≤ ln2/2, e^r by the Cephes expf polynomial, 2^m built in the
+// exponent bits. m is rounded by adding 1.5·2^23 (the float then holds m in its low mantissa bits),
+// which avoids the slow float->int conversion; pmin/pmax are single instructions; constants are
+// hoisted out of the loop. Relative error of e^x ~2e-7 over the clamped range [-87, 88].
+function sigmoidInPlace(ptr: usize, n: i32): void {
   const one = f32x4.splat(1.0);
+  const hi = f32x4.splat(88.0), lo = f32x4.splat(-87.0);
+  const log2e = f32x4.splat(1.44269504088896341), magic = f32x4.splat(12582912.0);
+  const ln2hi = f32x4.splat(0.693359375), ln2lo = f32x4.splat(-2.12194440e-4);
+  const c5 = f32x4.splat(1.9875691500e-4), c4 = f32x4.splat(1.3981999507e-3), c3 = f32x4.splat(8.3334519073e-3);
+  const c2 = f32x4.splat(4.1665795894e-2), c1 = f32x4.splat(1.6666665459e-1), c0 = f32x4.splat(5.0000001201e-1);
+  const bias = i32x4.splat(0x4B3FFF81); // bits(1.5·2^23) - 127
   for (let i = 0; i < n; i += 4) {
-    const a = p + <usize>i * 4;
-    st(a, f32x4.div(one, f32x4.add(one, expv(f32x4.neg(ld(a))))));
+    const a = ptr + <usize>i * 4;
+    const x = f32x4.pmax(f32x4.pmin(f32x4.neg(ld(a)), hi), lo);
+    const t = f32x4.add(f32x4.mul(x, log2e), magic);
+    const m = f32x4.sub(t, magic);
+    const r = f32x4.sub(f32x4.sub(x, f32x4.mul(m, ln2hi)), f32x4.mul(m, ln2lo));
+    let p = fma(c4, c5, r);
+    p = fma(c3, p, r);
+    p = fma(c2, p, r);
+    p = fma(c1, p, r);
+    p = fma(c0, p, r);
+    p = f32x4.add(fma(r, p, f32x4.mul(r, r)), one);
+    const e = f32x4.mul(p, i32x4.shl(i32x4.sub(t, bias), 23)); // bits(t) - bits(magic) = m; (m + 127) << 23 = 2^m
+    st(a, f32x4.div(one, f32x4.add(one, e)));
   }
 }
 
@@ -125,7 +137,8 @@ function loadImage(t: i32): void {
 
 // ---- forward (eqs 4-12) ----------------------------------------------------------------------
 function forward(P: usize): void {
-  // C1 (eq 5): [1][28][28] * k1 [6][5][5] -> [6][24][24]; 6 maps at once, one input load each tap
+  // C1 (eq 5): [1][28][28] * k1 [6][5][5] -> [6][24][24]; 6 maps at once, so that each of the
+  // 5 input vectors of a window row is loaded once for all 6 kernels
   for (let i = 0; i < 24; i++) {
     for (let j = 0; j < 24; j += 4) {
       let a0 = v128.load32_splat(P + (OB1 + 0) * 4);
@@ -136,16 +149,14 @@ function forward(P: usize): void {
       let a5 = v128.load32_splat(P + (OB1 + 5) * 4);
       for (let u = 0; u < 5; u++) {
         const row = X + <usize>((i + u) * 28 + j) * 4;
-        for (let v = 0; v < 5; v++) {
-          const xv = ld(row + <usize>v * 4);
-          const k = P + <usize>(OK1 + 24 - (5 * u + v)) * 4;
-          a0 = fma(a0, xv, v128.load32_splat(k));
-          a1 = fma(a1, xv, v128.load32_splat(k + 100));
-          a2 = fma(a2, xv, v128.load32_splat(k + 200));
-          a3 = fma(a3, xv, v128.load32_splat(k + 300));
-          a4 = fma(a4, xv, v128.load32_splat(k + 400));
-          a5 = fma(a5, xv, v128.load32_splat(k + 500));
-        }
+        const x0 = v128.load(row), x1 = v128.load(row, 4), x2 = v128.load(row, 8), x3 = v128.load(row, 12), x4 = v128.load(row, 16);
+        const kr = P + <usize>(OK1 + 20 - 5 * u) * 4; // k1[p][4-u][0]; tap v reads k1[p][4-u][4-v]
+        a0 = taps5(a0, x0, x1, x2, x3, x4, kr);
+        a1 = taps5(a1, x0, x1, x2, x3, x4, kr + 100);
+        a2 = taps5(a2, x0, x1, x2, x3, x4, kr + 200);
+        a3 = taps5(a3, x0, x1, x2, x3, x4, kr + 300);
+        a4 = taps5(a4, x0, x1, x2, x3, x4, kr + 400);
+        a5 = taps5(a5, x0, x1, x2, x3, x4, kr + 500);
       }
       const o = C1 + <usize>(i * 24 + j) * 4;
       st(o, a0);
