@@ -13,7 +13,7 @@ import { CnnError } from '../errors.js';
 import { CLASSES, PARAM_COUNT } from '../model/layout.js';
 import type { Engine, StepStats } from './engine.js';
 import { Kernel, kernelModule, packageRoot, SLOT_FLOATS } from './wasm-module.js';
-import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, type SharedBuffers, type WorkerInit } from './worker-protocol.js';
+import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, waitChange, type SharedBuffers, type WorkerInit } from './worker-protocol.js';
 
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
@@ -153,7 +153,7 @@ export class WasmEngine implements Engine {
     for (;;) {
       const done = Atomics.load(ctrl, CTRL.DONE);
       if (done === this.threads - 1) break;
-      Atomics.wait(ctrl, CTRL.DONE, done);
+      waitChange(ctrl, CTRL.DONE, done);
     }
     if (Atomics.load(ctrl, CTRL.FAILED)) throw new Error('a worker thread failed during a step');
   }

@@ -1,7 +1,7 @@
 /** A gradient worker of the wasm engine (see worker-protocol.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PARAM_COUNT } from '../model/layout.js';
-import { CTRL, MODE_PREDICT, PREDICT_PARTS, share, type WorkerInit } from './worker-protocol.js';
+import { CTRL, MODE_PREDICT, PREDICT_PARTS, share, waitChange, type WorkerInit } from './worker-protocol.js';
 import { Kernel, SLOT_FLOATS } from './wasm-module.js';
 
 const { index, shared, module } = workerData as WorkerInit;
@@ -21,7 +21,7 @@ const slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
 let gen = Atomics.load(ctrl, CTRL.GEN);
 parentPort!.postMessage('ready');
 for (;;) {
-  Atomics.wait(ctrl, CTRL.GEN, gen);
+  waitChange(ctrl, CTRL.GEN, gen);
   gen = Atomics.load(ctrl, CTRL.GEN);
   if (Atomics.load(ctrl, CTRL.STOP)) break;
   try {

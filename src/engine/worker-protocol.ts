@@ -61,3 +61,12 @@ export interface WorkerInit {
   shared: SharedBuffers;
   module: WebAssembly.Module;
 }
+
+/**
+ * Wait until ctrl[index] != value: spin briefly first (a step is a few milliseconds, and waking a
+ * sleeping thread costs tens of microseconds, more in a VM), then sleep on the futex.
+ */
+export function waitChange(ctrl: Int32Array, index: number, value: number, spins = 200000): void {
+  for (let i = 0; i < spins; i++) if (Atomics.load(ctrl, index) !== value) return;
+  Atomics.wait(ctrl, index, value);
+}
