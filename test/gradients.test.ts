@@ -8,6 +8,7 @@ import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';
 import { ReferenceNetwork } from '../src/nn/network.js';
 import { fixtureTrain } from './helpers/fixture.js';
+import { gradcheck } from '../src/train/gradcheck.js';
 
 function setup(seed: number) {
   const rng = new Rng(seed);
@@ -70,4 +71,21 @@ describe('analytic gradients (eqs 14-64) match central finite differences', () =
       expect(Object.values(report).reduce((a, r) => a + r.checked, 0)).toBe(150 + 6 + 250 + 12 + 250 + 10);
     });
   }
+});
+
+describe('gradcheck() (the `cnn-train gradcheck` command)', () => {
+  it('passes on real digits, for every group, and reports the worst entry', () => {
+    const r = gradcheck({ seed: 3, data: fixtureTrain(), images: 2, entries: 40 });
+    expect(r.rows.map((x) => x.group)).toEqual(['k1', 'b1', 'k2', 'b2', 'W', 'b']);
+    expect(r.rows.map((x) => x.equation)).toEqual(['eq 59', 'eq 64', 'eq 40', 'eq 45', 'eq 19', 'eq 24']);
+    for (const row of r.rows) {
+      expect(row.maxRelError).toBeLessThan(1e-6);
+      expect(Math.abs(row.worst.analytic - row.worst.numeric)).toBeLessThanOrEqual(1e-6 * Math.max(Math.abs(row.worst.analytic), 1e-6));
+    }
+    expect(r.pass).toBe(true);
+  });
+  it('fails when the tolerance is below what finite differences can resolve', () => {
+    const r = gradcheck({ seed: 3, data: fixtureTrain(), images: 1, entries: 20, tolerance: 1e-13 });
+    expect(r.pass).toBe(false);
+  });
 });

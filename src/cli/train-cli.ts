@@ -9,6 +9,7 @@ import { CnnError } from '../errors.js';
 import { checkWritable } from '../io/atomic-write.js';
 import { loadModel, saveModel, type ModelFile } from '../io/model-file.js';
 import { LAYER_TABLE, PARAM_COUNT } from '../model/layout.js';
+import { gradcheck } from '../train/gradcheck.js';
 import { train } from '../train/train.js';
 import { VERSION } from '../version.js';
 import { nonNegativeInt, positiveInt, positiveNumber, seedInt } from './parse-args.js';
@@ -50,7 +51,7 @@ export function buildProgram(): Command {
     .option('--resume <file>', 'continue a run from its checkpoint (or from a model file) exactly where it stopped')
     .option('--checkpoint <file>', 'checkpoint written after every epoch and on Ctrl-C (default: <out> with .ckpt.json)')
     .addOption(new Option('--engine <name>', 'numeric engine: wasm (float32 SIMD, threads) or reference (float64 literal loops)').choices(ENGINES).default('wasm'))
-    .option('-t, --threads <n>', 'worker threads for minibatches (batch size > 1); the result does not depend on it', positiveInt, defaultThreads())
+    .option('-t, --threads <n>', 'threads for minibatches (batch size > 1) and evaluation; the result does not depend on it', positiveInt, defaultThreads())
     .option('--summary', 'print the layer table and exit')
     .option('--json', 'print one JSON object per line (events) instead of progress bars')
     .option('-q, --quiet', 'print only the final line')
@@ -76,7 +77,60 @@ function printSummary(): void {
 
 export async function trainMain(argv: string[]): Promise<number> {
   const program = buildProgram();
-  program.parse(argv);
+  let exitCode = 0;
+  program.action(async () => {
+    exitCode = await runTraining(program);
+  });
+  program
+    .command('gradcheck')
+    .description('check every gradient of the paper (eqs 19, 24, 40, 45, 59, 64) against finite differences, in float64')
+    .option('-s, --seed <n>', 'seed for the random parameters and the choice of digits', seedInt, 1)
+    .option('-d, --data <dir>', 'folder with the MNIST IDX files (default: the bundled MNIST)')
+    .option('--images <n>', 'digits the loss is summed over', positiveInt, 3)
+    .option('--entries <n>', 'entries checked per parameter group (all of the small groups)', positiveInt, 60)
+    .option('--json', 'print one JSON object')
+    .action(async (opts: GradcheckCliOptions) => {
+      exitCode = runGradcheck(opts);
+    });
+  await program.parseAsync(argv);
+  return exitCode;
+}
+
+interface GradcheckCliOptions {
+  seed: number;
+  data?: string;
+  images: number;
+  entries: number;
+  json?: boolean;
+}
+
+function runGradcheck(o: GradcheckCliOptions): number {
+  const data = loadMnistSplit('test', o.data);
+  const t0 = performance.now();
+  const r = gradcheck({ seed: o.seed, data, images: o.images, entries: o.entries });
+  const seconds = (performance.now() - t0) / 1000;
+  if (o.json) {
+    process.stdout.write(JSON.stringify({ ...r, seed: o.seed, seconds }) + '\n');
+    return r.pass ? 0 : 1;
+  }
+  console.log(`Gradients of the loss (eq 13) summed over test digits ${r.images.join(', ')}, at random weights and biases (seed ${o.seed}),`);
+  console.log('analytic (§2 of the paper, float64) vs central finite differences (h = 1e-4):');
+  console.log('');
+  const head = ['group', 'equation', 'checked', 'max rel. error', 'worst: analytic', 'numeric', ''];
+  const body = r.rows.map((x) => [
+    x.group, x.equation, String(x.checked), x.maxRelError.toExponential(2),
+    x.worst.analytic.toExponential(6), x.worst.numeric.toExponential(6), x.pass ? out.green('pass') : out.red('FAIL'),
+  ]);
+  const w = head.map((_, i) => Math.max(...[head, ...body].map((row) => row[i].length)));
+  const line = (row: string[]) => row.map((c, i) => (i < 2 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');
+  console.log(out.bold(line(head)));
+  for (const row of body) console.log(line(row));
+  console.log('');
+  console.log(r.pass ? `${out.green('all gradients agree')} (relative error < 1e-6) in ${duration(seconds)}` : out.red('gradient check FAILED'));
+  return r.pass ? 0 : 1;
+}
+
+async function runTraining(program: Command): Promise<number> {
   const o = program.opts<TrainCliOptions>();
   if (o.summary) {
     printSummary();

@@ -74,34 +74,27 @@ export function takeErrors(): i32 { const e = errors; errors = 0; return e; }
   return fma(a, x4, v128.load32_splat(kr, 0));
 }
 
-// σ(z) = 1/(1+e^-z) (eq 4), in place over n floats (n a multiple of 4).
-// e^-z on 4 lanes: -z = m·ln2 + r, |r| ≤ ln2/2, e^r by the Cephes expf polynomial, 2^m built in the
-// exponent bits. m is rounded by adding 1.5·2^23 (the float then holds m in its low mantissa bits),
-// which avoids the slow float->int conversion; pmin/pmax are single instructions; constants are
-// hoisted out of the loop. Relative error of e^x ~2e-7 over the clamped range [-87, 88].
-function sigmoidInPlace(ptr: usize, n: i32): void {
-  const one = f32x4.splat(1.0);
-  const hi = f32x4.splat(88.0), lo = f32x4.splat(-87.0);
-  const log2e = f32x4.splat(1.44269504088896341), magic = f32x4.splat(12582912.0);
-  const ln2hi = f32x4.splat(0.693359375), ln2lo = f32x4.splat(-2.12194440e-4);
-  const c5 = f32x4.splat(1.9875691500e-4), c4 = f32x4.splat(1.3981999507e-3), c3 = f32x4.splat(8.3334519073e-3);
-  const c2 = f32x4.splat(4.1665795894e-2), c1 = f32x4.splat(1.6666665459e-1), c0 = f32x4.splat(5.0000001201e-1);
-  const bias = i32x4.splat(0x4B3FFF81); // bits(1.5·2^23) - 127
-  for (let i = 0; i < n; i += 4) {
-    const a = ptr + <usize>i * 4;
-    const x = f32x4.pmax(f32x4.pmin(f32x4.neg(ld(a)), hi), lo);
-    const t = f32x4.add(f32x4.mul(x, log2e), magic);
-    const m = f32x4.sub(t, magic);
-    const r = f32x4.sub(f32x4.sub(x, f32x4.mul(m, ln2hi)), f32x4.mul(m, ln2lo));
-    let p = fma(c4, c5, r);
-    p = fma(c3, p, r);
-    p = fma(c2, p, r);
-    p = fma(c1, p, r);
-    p = fma(c0, p, r);
-    p = f32x4.add(fma(r, p, f32x4.mul(r, r)), one);
-    const e = f32x4.mul(p, i32x4.shl(i32x4.sub(t, bias), 23)); // bits(t) - bits(magic) = m; (m + 127) << 23 = 2^m
-    st(a, f32x4.div(one, f32x4.add(one, e)));
-  }
+// σ(z) = 1/(1+e^-z) (eq 4) on 4 lanes. e^-z: -z = m·ln2 + r, |r| ≤ ln2/2, e^r by the Cephes expf
+// polynomial (evaluated Estrin-style for a shorter dependency chain), 2^m built in the exponent
+// bits. m is rounded by adding 1.5·2^23 (the float then holds m in its low mantissa bits), which
+// avoids the slow float->int conversion; pmin/pmax are single instructions. Relative error of e^x
+// ~2e-7 over the clamped range [-87, 88]. Applied where a layer's sums are stored, so that its
+// latency overlaps the next sums.
+@inline function sigmoidv(z: v128): v128 {
+  const x = f32x4.pmax(f32x4.pmin(f32x4.neg(z), f32x4.splat(88.0)), f32x4.splat(-87.0));
+  const t = f32x4.add(f32x4.mul(x, f32x4.splat(1.44269504088896341)), f32x4.splat(12582912.0));
+  const m = f32x4.sub(t, f32x4.splat(12582912.0));
+  const r = f32x4.sub(f32x4.sub(x, f32x4.mul(m, f32x4.splat(0.693359375))), f32x4.mul(m, f32x4.splat(-2.12194440e-4)));
+  // e^r ≈ 1 + r + r²·(c0 + c1 r + c2 r² + c3 r³ + c4 r⁴ + c5 r⁵)
+  const r2 = f32x4.mul(r, r);
+  const r4 = f32x4.mul(r2, r2);
+  const p01 = fma(f32x4.splat(5.0000001201e-1), r, f32x4.splat(1.6666665459e-1));
+  const p23 = fma(f32x4.splat(4.1665795894e-2), r, f32x4.splat(8.3334519073e-3));
+  const p45 = fma(f32x4.splat(1.3981999507e-3), r, f32x4.splat(1.9875691500e-4));
+  const p = fma(fma(p01, r2, p23), r4, p45);
+  const er = f32x4.add(fma(r, r2, p), f32x4.splat(1.0));
+  const e = f32x4.mul(er, i32x4.shl(i32x4.sub(t, i32x4.splat(0x4B3FFF81)), 23)); // (m + 127) << 23 = 2^m
+  return f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), e));
 }
 
 // 2x2 mean pooling (eqs 6, 9): src [maps][2S][2S] -> dst [maps][S][S], S a multiple of 4.
@@ -158,39 +151,56 @@ function forward(P: usize): void {
         a4 = taps5(a4, x0, x1, x2, x3, x4, kr + 400);
         a5 = taps5(a5, x0, x1, x2, x3, x4, kr + 500);
       }
-      const o = C1 + <usize>(i * 24 + j) * 4;
-      st(o, a0);
-      st(o + 2304, a1);
-      st(o + 4608, a2);
-      st(o + 6912, a3);
-      st(o + 9216, a4);
-      st(o + 11520, a5);
+      const o = C1 + <usize>(i * 24 + j) * 4; // σ (eq 4)
+      st(o, sigmoidv(a0));
+      st(o + 2304, sigmoidv(a1));
+      st(o + 4608, sigmoidv(a2));
+      st(o + 6912, sigmoidv(a3));
+      st(o + 9216, sigmoidv(a4));
+      st(o + 11520, sigmoidv(a5));
     }
   }
-  sigmoidInPlace(C1, 3456); // eq 4
   poolForward(S1, C1, 6, 12); // eq 6
-  // C2 (eq 8): Σ_p S1_p [12][12] * k2[p][q] -> [12][8][8]; one output row (2 vectors) at a time
-  for (let q = 0; q < 12; q++) {
+  // C2 (eq 8): Σ_p S1_p [12][12] * k2[p][q] -> [12][8][8]. One output row of 4 maps at a time:
+  // 8 independent accumulators (a chain of 150 dependent adds per accumulator would otherwise
+  // leave the CPU waiting on add latency), each input vector loaded once for the 4 kernels.
+  for (let q = 0; q < 12; q += 4) {
     for (let i = 0; i < 8; i++) {
-      let a0 = v128.load32_splat(P + <usize>(OB2 + q) * 4);
-      let a1 = a0;
+      let a0 = v128.load32_splat(P + <usize>(OB2 + q) * 4), a1 = a0;
+      let b0 = v128.load32_splat(P + <usize>(OB2 + q + 1) * 4), b1 = b0;
+      let c0 = v128.load32_splat(P + <usize>(OB2 + q + 2) * 4), c1 = c0;
+      let d0 = v128.load32_splat(P + <usize>(OB2 + q + 3) * 4), d1 = d0;
       for (let p = 0; p < 6; p++) {
+        // k2[p][q..q+3][4-u][4-v]: maps q+1.. are 25 floats (100 bytes) apart
         const kb = P + <usize>(OK2 + (p * 12 + q) * 25 + 24) * 4;
         for (let u = 0; u < 5; u++) {
           const row = S1 + <usize>(p * 144 + (i + u) * 12) * 4;
           for (let v = 0; v < 5; v++) {
-            const k = v128.load32_splat(kb - <usize>(5 * u + v) * 4);
-            a0 = fma(a0, ld(row + <usize>v * 4), k);
-            a1 = fma(a1, ld(row + <usize>(v + 4) * 4), k);
+            const x0 = ld(row + <usize>v * 4), x1 = ld(row + <usize>(v + 4) * 4);
+            const k = kb - <usize>(5 * u + v) * 4;
+            const ka = v128.load32_splat(k), kb1 = v128.load32_splat(k, 100), kc = v128.load32_splat(k, 200), kd = v128.load32_splat(k, 300);
+            a0 = fma(a0, x0, ka);
+            a1 = fma(a1, x1, ka);
+            b0 = fma(b0, x0, kb1);
+            b1 = fma(b1, x1, kb1);
+            c0 = fma(c0, x0, kc);
+            c1 = fma(c1, x1, kc);
+            d0 = fma(d0, x0, kd);
+            d1 = fma(d1, x1, kd);
           }
         }
       }
-      const o = C2 + <usize>(q * 64 + i * 8) * 4;
-      st(o, a0);
-      st(o + 16, a1);
+      const o = C2 + <usize>(q * 64 + i * 8) * 4; // σ (eq 7)
+      st(o, sigmoidv(a0));
+      st(o + 16, sigmoidv(a1));
+      st(o + 256, sigmoidv(b0));
+      st(o + 272, sigmoidv(b1));
+      st(o + 512, sigmoidv(c0));
+      st(o + 528, sigmoidv(c1));
+      st(o + 768, sigmoidv(d0));
+      st(o + 784, sigmoidv(d1));
     }
   }
-  sigmoidInPlace(C2, 768); // eq 7
   poolForward(S2, C2, 12, 4); // eq 9
   // F (eq 10): column scan, f[q*16 + c*4 + r] = S2[q][r][c]
   for (let q = 0; q < 12; q++) {
@@ -207,7 +217,7 @@ function forward(P: usize): void {
   }
   store<f32>(Y + 40, 0);
   store<f32>(Y + 44, 0);
-  sigmoidInPlace(Y, 12);
+  for (let o = 0; o < 12; o += 4) st(Y + <usize>o * 4, sigmoidv(ld(Y + <usize>o * 4)));
 }
 
 // Loss (eq 13) of the staged label, Δŷ (eq 17) into DY, and the misclassification count.
