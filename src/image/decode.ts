@@ -1,0 +1,62 @@
+/**
+ * Decoding a user's picture (PNG or JPEG, any size, colour or grey, with or without alpha) to
+ * grey levels in [0, 1] (0 black, 1 white), alpha composited over white paper.
+ * PNG by pngjs, JPEG by jpeg-js: pure JavaScript decoders, nothing to compile.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import jpeg from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { CnnError, describeError } from '../errors.js';
+
+export interface GreyImage {
+  width: number;
+  height: number;
+  /** Row-major luminance in [0, 1]. */
+  grey: Float64Array;
+}
+
+/** Larger pictures are refused rather than decoded into gigabytes. */
+export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+export function readImage(path: string): GreyImage {
+  let buf: Buffer;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new CnnError(`${path}: is a directory, expected a PNG or JPEG image`);
+    if (st.size > MAX_IMAGE_BYTES) throw new CnnError(`${path}: file is ${st.size} bytes, more than the ${MAX_IMAGE_BYTES}-byte limit for images`);
+    buf = readFileSync(path);
+  } catch (e) {
+    if (e instanceof CnnError) throw e;
+    throw new CnnError(`${path}: cannot read image (${describeError(e)})`);
+  }
+  return decodeImage(buf, path);
+}
+
+export function decodeImage(buf: Uint8Array, source: string): GreyImage {
+  const isPng = buf.length > 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
+  const isJpeg = buf.length > 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
+  if (!isPng && !isJpeg) throw new CnnError(`${source}: not a PNG or JPEG image (unrecognised first bytes)`);
+  let width: number, height: number, rgba: Uint8Array;
+  try {
+    if (isPng) {
+      const png = PNG.sync.read(Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
+      ({ width, height } = png);
+      rgba = png.data;
+    } else {
+      const img = jpeg.decode(buf, { useTArray: true, formatAsRGBA: true, maxResolutionInMP: MAX_IMAGE_PIXELS / 1e6, maxMemoryUsageInMB: 1024 });
+      ({ width, height } = img);
+      rgba = img.data;
+    }
+  } catch (e) {
+    throw new CnnError(`${source}: cannot decode ${isPng ? 'PNG' : 'JPEG'} (${describeError(e)})`);
+  }
+  if (width * height > MAX_IMAGE_PIXELS) throw new CnnError(`${source}: ${width}x${height} pixels, more than the limit of ${MAX_IMAGE_PIXELS}`);
+  const grey = new Float64Array(width * height);
+  for (let i = 0; i < grey.length; i++) {
+    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3] / 255;
+    const y = (0.299 * r + 0.587 * g + 0.114 * b) / 255; // ITU-R BT.601 luma
+    grey[i] = a * y + (1 - a); // over white paper
+  }
+  return { width, height, grey };
+}
