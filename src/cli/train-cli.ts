@@ -11,6 +11,7 @@ import { loadModel, saveModel, type ModelFile } from '../io/model-file.js';
 import { LAYER_TABLE, PARAM_COUNT } from '../model/layout.js';
 import { gradcheck } from '../train/gradcheck.js';
 import { train } from '../train/train.js';
+import { writeReport } from '../report/report.js';
 import { VERSION } from '../version.js';
 import { nonNegativeInt, positiveInt, positiveNumber, seedInt } from './parse-args.js';
 import { ProgressView } from './progress-view.js';
@@ -28,6 +29,7 @@ export interface TrainCliOptions {
   out: string;
   resume?: string;
   checkpoint?: string;
+  report?: string;
   engine: EngineName;
   threads: number;
   summary?: boolean;
@@ -49,6 +51,7 @@ export function buildProgram(): Command {
     .option('--test-limit <n>', 'evaluate on the first n test images only, 0 to skip the test (default: all)', nonNegativeInt)
     .option('-o, --out <file>', 'where to write the trained model', 'model.json')
     .option('--resume <file>', 'continue a run from its checkpoint (or from a model file) exactly where it stopped')
+    .option('--report <file>', 'also write a self-contained HTML report: learning curves, kernels, feature maps, confusion matrix, worst digits')
     .option('--checkpoint <file>', 'checkpoint written after every epoch and on Ctrl-C (default: <out> with .ckpt.json)')
     .addOption(new Option('--engine <name>', 'numeric engine: wasm (float32 SIMD, threads) or reference (float64 literal loops)').choices(ENGINES).default('wasm'))
     .option('-t, --threads <n>', 'threads for minibatches (batch size > 1) and evaluation; the result does not depend on it', positiveInt, defaultThreads())
@@ -142,6 +145,7 @@ async function runTraining(program: Command): Promise<number> {
   const checkpointPath = o.checkpoint ?? defaultCheckpointPath(o.out);
   checkWritable(o.out);
   checkWritable(checkpointPath);
+  if (o.report) checkWritable(o.report);
 
   let resumeFrom: ModelFile | undefined;
   if (o.resume) {
@@ -236,6 +240,7 @@ async function runTraining(program: Command): Promise<number> {
     }
     saveModel(o.out, result.model);
     if (existsSync(checkpointPath)) unlinkSync(checkpointPath); // the model file itself holds the resume state now
+    if (o.report) writeReport(o.report, { model: result.model, test: testSet ?? loadMnistSplit('test', o.data), engine });
     const last = history[history.length - 1];
     if (json) {
       emit({ event: 'done', out: o.out, epochs: history.length, testError: last?.testError ?? null, loss: last?.loss ?? null,
@@ -245,6 +250,7 @@ async function runTraining(program: Command): Promise<number> {
       if (!quiet && errs.length > 1) console.log(`test error by epoch ${sparkline(errs)}  ${pct(errs[0])} → ${pct(errs[errs.length - 1])}`);
       if (!quiet && result.lastEvaluation) console.log(confusionTable(result.lastEvaluation.confusion, out));
       console.log(`${out.green('saved')} ${o.out}${last?.testError !== undefined ? `  test error ${pct(last.testError)}` : ''}`);
+      if (o.report) console.log(`${out.green('report')} ${o.report}`);
     }
     return 0;
   } finally {
