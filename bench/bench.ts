@@ -105,6 +105,7 @@ for (let r = 0; r < repeat; r++) {
 }
 
 const fmt = (x: number | undefined) => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+const ratio = (r: Row) => (args.peers && r.peer.length === r.ours.length ? median(r.ours.map((x, i) => x / r.peer[i])) : null);
 const result = {
   threads,
   images: N,
@@ -122,16 +123,21 @@ const result = {
         evalImagesPerSecond: rows[3].peer.length ? median(rows[3].peer) : null,
       }
     : null,
+  ratios: args.peers
+    ? { trainOnline: ratio(rows[0]), trainBatch50OneThread: ratio(rows[1]), trainBatch50: ratio(rows[2]), eval: ratio(rows[3]) }
+    : null,
 };
 if (!args.json) {
-  const head = ['', 'cnn-train img/s', ...(args.peers ? ['PyTorch img/s', 'ratio'] : [])];
+  const head = ['', 'cnn-train img/s', ...(args.peers ? ['PyTorch img/s', 'ratio', 'per-run ratios (min-max)'] : [])];
   const body = rows.map((r) => {
     const o = median(r.ours), p = r.peer.length ? median(r.peer) : undefined;
-    return [r.what, fmt(o), ...(args.peers ? [fmt(p), p ? `${(o / p).toFixed(2)}x` : '—'] : [])];
+    const ratios = r.peer.length === r.ours.length ? r.ours.map((x, i) => x / r.peer[i]) : [];
+    const spread = ratios.length ? `${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}` : '—';
+    return [r.what, fmt(o), ...(args.peers ? [fmt(p), ratios.length ? `${median(ratios).toFixed(2)}x` : '—', spread] : [])];
   });
   const w = head.map((_, i) => Math.max(...[head, ...body].map((r) => r[i].length)));
   for (const r of [head, ...body]) console.log(r.map((c, i) => (i === 0 ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  '));
-  console.log(`(medians of ${repeat} runs over ${N} training images; ${threads} cores${args.peers ? '; PyTorch peer run alternately in the same process tree' : ''})`);
+  console.log(`(medians of ${repeat} runs over ${N} training images; ${threads} cores${args.peers ? '; the PyTorch peer runs right after cnn-train in each run, and ratio is the median of the per-run ratios' : ''})`);
 }
 console.log(JSON.stringify(result));
 
