@@ -2,9 +2,10 @@
  * The fast engine (WebAssembly, float32) against the float64 reference: forward outputs, the
  * gradient of a minibatch, SGD steps, and bit-for-bit independence from the thread count.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReferenceEngine } from '../src/engine/reference-engine.js';
 import { WasmEngine } from '../src/engine/wasm-engine.js';
+import type { KernelVariant } from '../src/engine/wasm-module.js';
 import { GROUPS, OFFSETS, PARAM_COUNT } from '../src/model/layout.js';
 import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';
@@ -17,8 +18,9 @@ const engines: WasmEngine[] = [];
 afterAll(async () => {
   await Promise.all(engines.map((e) => e.close()));
 });
+let variant: KernelVariant = 'fma';
 async function wasm(threads = 1) {
-  const e = await WasmEngine.create(threads);
+  const e = await WasmEngine.create(threads, variant);
   engines.push(e);
   return e;
 }
@@ -30,6 +32,12 @@ function randomParams(seed: number): Float64Array {
   return p.map(Math.fround);
 }
 
+// both builds of the kernel: with fused multiply-add (relaxed SIMD) and without
+const variants: KernelVariant[] = ['fma', 'plain'];
+describe.each(variants)('%s kernel', (v) => {
+  beforeAll(() => {
+    variant = v;
+  });
 describe('wasm engine vs float64 reference', () => {
   it('forward: the 10 outputs agree within 2e-6 on 300 test digits, and the predictions agree', async () => {
     const params = randomParams(3);
@@ -145,4 +153,5 @@ describe('determinism', () => {
     engines[engines.length - 1].predict(train, 999, 1, new Uint8Array(1), one);
     expect(Array.from(runs[2].out.subarray(9990))).toEqual(Array.from(one));
   });
+});
 });

@@ -57,7 +57,7 @@ export async function evalMain(argv: string[]): Promise<number> {
     if (o.report) writeReport(o.report, { model, test, engine, title: `cnn-eval report: ${modelPath}` });
     if (o.json) {
       const { predictions: _p, ...rest } = ev;
-      process.stdout.write(JSON.stringify({ model: modelPath, engine: engine.name, ...rest, seconds }) + '\n');
+      process.stdout.write(JSON.stringify({ model: modelPath, engine: engine.detail, ...rest, seconds }) + '\n');
       return 0;
     }
     console.log(`${modelPath}: ${test.count} test images, ${ev.errors} misclassified`);

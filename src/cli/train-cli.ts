@@ -197,7 +197,7 @@ async function runTraining(program: Command): Promise<number> {
       out.dim(
         `${resumeFrom ? `resuming ${o.resume} at epoch ${resumeFrom.resume!.completedEpochs + 1}, ` : ''}training on ${trainSet.count} images` +
           `${testSet ? `, testing on ${testSet.count}` : ''}: batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}, ` +
-          `${engine.name} engine${engine.name === 'wasm' && o.batchSize > 1 ? ` on ${engine.threads} thread(s)` : ''}`,
+          `${engine.detail}`,
       ),
     );
   }

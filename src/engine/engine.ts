@@ -16,6 +16,8 @@ export type EngineName = 'wasm' | 'reference';
 
 export interface Engine {
   readonly name: EngineName;
+  /** What runs, for messages and model metadata (e.g. "wasm f32x4 SIMD + FMA, 2 thread(s)"). */
+  readonly detail: string;
   /** Number of threads doing the work (1 for the reference engine). */
   readonly threads: number;
   /** A float64 copy of the 3898 parameters (layout of src/model/layout.ts). */

@@ -10,6 +10,7 @@ import type { Engine, StepStats } from './engine.js';
 export class ReferenceEngine implements Engine {
   readonly name = 'reference' as const;
   readonly threads = 1;
+  readonly detail = 'reference float64, 1 thread';
   readonly net = new ReferenceNetwork();
 
   getParams(): Float64Array {

@@ -12,30 +12,32 @@ import { PIXELS } from '../data/mnist.js';
 import { CnnError } from '../errors.js';
 import { CLASSES, PARAM_COUNT } from '../model/layout.js';
 import type { Engine, StepStats } from './engine.js';
-import { Kernel, kernelModule, packageRoot, SLOT_FLOATS } from './wasm-module.js';
+import { Kernel, kernelModule, packageRoot, SLOT_FLOATS, type KernelVariant } from './wasm-module.js';
 import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, waitChange, type SharedBuffers, type WorkerInit } from './worker-protocol.js';
 
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
   readonly threads: number;
+  readonly variant: KernelVariant;
   private readonly k: Kernel;
   private readonly workers: Worker[];
   private readonly shared?: SharedBuffers;
   private readonly slots: Float32Array[];
 
-  private constructor(k: Kernel, threads: number, workers: Worker[], shared?: SharedBuffers) {
+  private constructor(k: Kernel, variant: KernelVariant, threads: number, workers: Worker[], shared?: SharedBuffers) {
     this.k = k;
+    this.variant = variant;
     this.threads = threads;
     this.workers = workers;
     this.shared = shared;
     this.slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
   }
 
-  static async create(threads = 1): Promise<WasmEngine> {
-    const module = kernelModule();
+  static async create(threads = 1, kernel?: KernelVariant): Promise<WasmEngine> {
+    const { module, variant } = kernelModule(kernel);
     const k = new Kernel(module);
     const T = Math.max(1, Math.min(threads, k.maxSlices));
-    if (T === 1) return new WasmEngine(k, 1, []);
+    if (T === 1) return new WasmEngine(k, variant, 1, []);
     const shared = allocShared(k.maxSlices, k.stageMax);
     const script = join(packageRoot(), 'dist', 'src', 'engine', 'wasm-worker.js');
     const workers: Worker[] = [];
@@ -53,7 +55,11 @@ export class WasmEngine implements Engine {
       ),
     );
     for (const w of workers) w.unref();
-    return new WasmEngine(k, T, workers, shared);
+    return new WasmEngine(k, variant, T, workers, shared);
+  }
+
+  get detail(): string {
+    return `wasm ${this.variant === 'fma' ? 'f32x4 SIMD + FMA' : 'f32x4 SIMD'}, ${this.threads} thread(s)`;
   }
 
   getParams(): Float64Array {

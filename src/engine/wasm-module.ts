@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { CnnError } from '../errors.js';
 import { PARAM_COUNT } from '../model/layout.js';
@@ -40,15 +41,44 @@ export function packageRoot(): string {
   return d;
 }
 
-let compiled: WebAssembly.Module | undefined;
+/**
+ * Two builds of the same kernel: `fma` uses relaxed SIMD's fused multiply-add (one instruction
+ * for acc + a·b on CPUs with FMA), `plain` a multiply and an add. Node 20 validates relaxed SIMD
+ * only behind a V8 flag, which is switched on here before anything is compiled; where it is not
+ * available (or CNN_TRAIN_FMA=0), the plain build is used. Both give the same results up to
+ * float32 rounding; one process always uses one build, so results never depend on the threads.
+ */
+export type KernelVariant = 'fma' | 'plain';
 
-export function kernelModule(): WebAssembly.Module {
-  if (!compiled) {
-    const path = join(packageRoot(), 'dist', 'kernel.wasm');
+const compiled: Partial<Record<KernelVariant, WebAssembly.Module>> = {};
+
+function load(variant: KernelVariant): WebAssembly.Module | undefined {
+  if (!compiled[variant]) {
+    const path = join(packageRoot(), 'dist', variant === 'fma' ? 'kernel-fma.wasm' : 'kernel.wasm');
     if (!existsSync(path)) throw new CnnError(`${path}: not found; build it with \`npm run build\` (or use --engine reference)`);
-    compiled = new WebAssembly.Module(readFileSync(path));
+    const bytes = readFileSync(path);
+    if (variant === 'fma') {
+      try {
+        setFlagsFromString('--experimental-wasm-relaxed-simd');
+      } catch {
+        /* a V8 without the flag: validation below decides */
+      }
+      if (!WebAssembly.validate(bytes)) return undefined;
+    }
+    compiled[variant] = new WebAssembly.Module(bytes);
   }
-  return compiled;
+  return compiled[variant];
+}
+
+/** The kernel to use: the FMA build where this Node can run it, unless CNN_TRAIN_FMA=0. */
+export function kernelModule(variant?: KernelVariant): { module: WebAssembly.Module; variant: KernelVariant } {
+  const want = variant ?? (process.env.CNN_TRAIN_FMA === '0' ? 'plain' : 'fma');
+  if (want === 'fma') {
+    const m = load('fma');
+    if (m) return { module: m, variant: 'fma' };
+    if (variant === 'fma') throw new CnnError('this Node.js cannot run the relaxed-SIMD (FMA) kernel');
+  }
+  return { module: load('plain')!, variant: 'plain' };
 }
 
 /** A fresh instance of the kernel with its own memory, and views of its regions. */
@@ -62,7 +92,7 @@ export class Kernel {
   readonly maxSlices: number;
   readonly stageMax: number;
 
-  constructor(module: WebAssembly.Module = kernelModule()) {
+  constructor(module: WebAssembly.Module = kernelModule().module) {
     const inst = new WebAssembly.Instance(module, {
       env: { abort: () => { throw new Error('wasm kernel abort'); } },
     });

@@ -95,7 +95,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const info = (): TrainingInfo => ({
     tool: TOOL,
-    engine: engine.name,
+    engine: engine.detail,
     threads: engine.threads,
     epochs: o.epochs,
     batchSize,

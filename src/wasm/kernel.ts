@@ -58,7 +58,12 @@ export function takeErrors(): i32 { const e = errors; errors = 0; return e; }
 // ---- helpers -----------------------------------------------------------------------------------
 @inline function ld(p: usize): v128 { return v128.load(p); }
 @inline function st(p: usize, v: v128): void { v128.store(p, v); }
-@inline function fma(acc: v128, a: v128, b: v128): v128 { return f32x4.add(acc, f32x4.mul(a, b)); }
+// acc + a·b: one fused multiply-add where the module is built with relaxed SIMD (dist/kernel-fma.wasm),
+// a multiply and an add otherwise (dist/kernel.wasm)
+@inline function fma(acc: v128, a: v128, b: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, acc);
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
 @inline function hsum(v: v128): f32 {
   const s = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
   const t = f32x4.add(s, v128.shuffle<f32>(s, s, 1, 0, 3, 2));
