@@ -13,7 +13,7 @@ import { CnnError } from '../errors.js';
 import { CLASSES, PARAM_COUNT } from '../model/layout.js';
 import type { Engine, StepStats } from './engine.js';
 import { Kernel, kernelModule, packageRoot, SLOT_FLOATS, type KernelVariant } from './wasm-module.js';
-import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, waitChange, type SharedBuffers, type WorkerInit } from './worker-protocol.js';
+import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, sharedViews, waitChange, type SharedBuffers, type SharedViews, type WorkerInit } from './worker-protocol.js';
 
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
@@ -21,7 +21,7 @@ export class WasmEngine implements Engine {
   readonly variant: KernelVariant;
   private readonly k: Kernel;
   private readonly workers: Worker[];
-  private readonly shared?: SharedBuffers;
+  private readonly shared?: SharedViews;
   private readonly slots: Float32Array[];
 
   private constructor(k: Kernel, variant: KernelVariant, threads: number, workers: Worker[], shared?: SharedBuffers) {
@@ -29,7 +29,7 @@ export class WasmEngine implements Engine {
     this.variant = variant;
     this.threads = threads;
     this.workers = workers;
-    this.shared = shared;
+    this.shared = shared && sharedViews(shared);
     this.slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
   }
 
@@ -73,8 +73,8 @@ export class WasmEngine implements Engine {
 
   /** Copy images order[from .. from+n) (or from .. from+n when order is null) into the stage(s). */
   private stage(data: Dataset, order: Uint32Array | null, from: number, n: number, shared: boolean): void {
-    const imgs = shared ? new Uint8Array(this.shared!.images) : this.k.images;
-    const labs = shared ? new Uint8Array(this.shared!.labels) : this.k.labels;
+    const imgs = shared ? this.shared!.images : this.k.images;
+    const labs = shared ? this.shared!.labels : this.k.labels;
     for (let t = 0; t < n; t++) {
       const idx = order ? order[from + t] : from + t;
       imgs.set(data.images.subarray(idx * PIXELS, idx * PIXELS + PIXELS), t * PIXELS);
@@ -105,13 +105,7 @@ export class WasmEngine implements Engine {
   }
 
   private trainThreaded(n: number, B: number, lr: number): StepStats {
-    const sh = this.shared!;
-    const sParams = new Float32Array(sh.params);
-    const sGrads = new Float32Array(sh.grads);
-    const sLoss = new Float64Array(sh.loss);
-    const sErr = new Int32Array(sh.errors);
-    const sImages = new Uint8Array(sh.images);
-    const sLabels = new Uint8Array(sh.labels);
+    const { params: sParams, grads: sGrads, loss: sLoss, errors: sErr, images: sImages, labels: sLabels } = this.shared!;
     const k = this.k, T = this.threads;
     const lossBySlice = new Float64Array(k.maxSlices);
     let loss = 0;
@@ -143,7 +137,7 @@ export class WasmEngine implements Engine {
 
   /** Start one step on the workers (they wake on GEN). */
   private publish(mode: number, b0: number, b: number): void {
-    const ctrl = new Int32Array(this.shared!.ctrl);
+    const ctrl = this.shared!.ctrl;
     ctrl[CTRL.MODE] = mode;
     ctrl[CTRL.B0] = b0;
     ctrl[CTRL.B] = b;
@@ -155,7 +149,7 @@ export class WasmEngine implements Engine {
 
   /** Block until every worker has finished the current step. */
   private awaitWorkers(): void {
-    const ctrl = new Int32Array(this.shared!.ctrl);
+    const ctrl = this.shared!.ctrl;
     for (;;) {
       const done = Atomics.load(ctrl, CTRL.DONE);
       if (done === this.threads - 1) break;
@@ -194,7 +188,7 @@ export class WasmEngine implements Engine {
       const sh = this.shared;
       if (sh) {
         this.stage(data, null, start + p0, n, true);
-        new Float32Array(sh.params).set(k.params);
+        sh.params.set(k.params);
         this.publish(MODE_PREDICT, 0, n);
       }
       for (let part = 0; part < PREDICT_PARTS; part += T) {
@@ -203,7 +197,7 @@ export class WasmEngine implements Engine {
       }
       if (sh) {
         this.awaitWorkers();
-        const sLoss = new Float64Array(sh.loss), sPreds = new Uint8Array(sh.preds), sOut = new Float32Array(sh.outputs);
+        const { loss: sLoss, preds: sPreds, outputs: sOut } = sh;
         for (let part = 0; part < PREDICT_PARTS; part++) {
           if (part % T === 0) continue;
           const [from, to] = share(part, PREDICT_PARTS, n);
@@ -219,7 +213,7 @@ export class WasmEngine implements Engine {
 
   async close(): Promise<void> {
     if (this.shared && this.workers.length) {
-      const ctrl = new Int32Array(this.shared.ctrl);
+      const ctrl = this.shared.ctrl;
       Atomics.store(ctrl, CTRL.STOP, 1);
       Atomics.add(ctrl, CTRL.GEN, 1);
       Atomics.notify(ctrl, CTRL.GEN);

@@ -1,20 +1,12 @@
 /** A gradient worker of the wasm engine (see worker-protocol.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PARAM_COUNT } from '../model/layout.js';
-import { CTRL, MODE_PREDICT, PREDICT_PARTS, share, waitChange, type WorkerInit } from './worker-protocol.js';
+import { CTRL, MODE_PREDICT, PREDICT_PARTS, share, sharedViews, waitChange, type WorkerInit } from './worker-protocol.js';
 import { Kernel, SLOT_FLOATS } from './wasm-module.js';
 
 const { index, shared, module } = workerData as WorkerInit;
 const k = new Kernel(module);
-const ctrl = new Int32Array(shared.ctrl);
-const params = new Float32Array(shared.params);
-const grads = new Float32Array(shared.grads);
-const loss = new Float64Array(shared.loss);
-const errors = new Int32Array(shared.errors);
-const images = new Uint8Array(shared.images);
-const labels = new Uint8Array(shared.labels);
-const preds = new Uint8Array(shared.preds);
-const outputs = new Float32Array(shared.outputs);
+const { ctrl, params, grads, loss, errors, images, labels, preds, outputs } = sharedViews(shared);
 const slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
 
 // read the generation before saying ready: the first step may be published right after

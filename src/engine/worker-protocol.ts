@@ -56,6 +56,22 @@ export function allocShared(maxSlices: number, stageMax: number): SharedBuffers 
   };
 }
 
+/** Typed views of the shared buffers. */
+export function sharedViews(sh: SharedBuffers) {
+  return {
+    ctrl: new Int32Array(sh.ctrl),
+    params: new Float32Array(sh.params),
+    grads: new Float32Array(sh.grads),
+    loss: new Float64Array(sh.loss),
+    errors: new Int32Array(sh.errors),
+    images: new Uint8Array(sh.images),
+    labels: new Uint8Array(sh.labels),
+    preds: new Uint8Array(sh.preds),
+    outputs: new Float32Array(sh.outputs),
+  };
+}
+export type SharedViews = ReturnType<typeof sharedViews>;
+
 export interface WorkerInit {
   index: number; // 1..T-1
   shared: SharedBuffers;
