@@ -79,6 +79,16 @@ describe('cnn-train and cnn-eval', () => {
     });
   }
 
+  it('stops quietly when the reader of its output goes away (| head -1)', () => {
+    const d = tmp();
+    expect(run(TRAIN, ['--data', FIXTURE_DIR, '--epochs', '1', '-q'], d).status).toBe(0);
+    // head exits after the first line; everything cnn-eval prints after that meets a closed pipe
+    const r = spawnSync('bash', ['-c', `set -o pipefail; "${process.execPath}" "${EVAL}" model.json --data "${FIXTURE_DIR}" | head -1`], { cwd: d, env, encoding: 'utf8' });
+    expect(r.stdout).toMatch(/^model\.json: 300 test images/);
+    expect(r.stderr).toBe(''); // no EPIPE stack trace
+    expect(r.status).toBe(0);
+  });
+
   it('cnn-eval rejects a broken model file in one line', () => {
     const d = tmp();
     writeFileSync(join(d, 'bad.json'), '{"format":"cnn-train/zhang-2016","version":1,"parameters":{}}');

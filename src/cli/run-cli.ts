@@ -7,6 +7,13 @@ import { err } from './style.js';
 
 export async function runCli(name: string, main: (argv: string[]) => Promise<number>): Promise<void> {
   const debug = process.argv.includes('--debug');
+  // output piped into a reader that stops early (`| head`): end quietly, as Unix tools do
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   try {
     process.exitCode = await main(process.argv);
   } catch (e) {
