@@ -116,3 +116,21 @@ describe('hostile input through the CLI', () => {
     });
   }
 });
+
+describe('a full disk', () => {
+  it('gives a clear error and leaves the old model file intact (needs root to mount a 64 kB tmpfs)', (ctx) => {
+    const mnt = mkdtempSync(join(tmpdir(), 'cnn-full-'));
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (m.status !== 0) ctx.skip(); // not root, or no mount in this sandbox
+    try {
+      writeFileSync(join(mnt, 'model.json'), '{"old": true}');
+      const r = spawnSync(process.execPath, [bin('cnn-train'), '--data', FIXTURE_DIR, '--epochs', '1', '--out', join(mnt, 'model.json')], { env, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toMatch(/^cnn-train: error: .*\.json: cannot write file \(ENOSPC: no space left on device, write\); any previous file there is unchanged$/);
+      expect(readFileSync(join(mnt, 'model.json'), 'utf8')).toBe('{"old": true}');
+      expect(readdirSync(mnt)).toEqual(['model.json']); // no temporary file left behind
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
+  });
+});
