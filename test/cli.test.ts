@@ -124,4 +124,28 @@ describe('cnn-train and cnn-eval', () => {
       expect(params(join(d, 'cut.json'))).toBe(params(join(d, 'whole.json')));
     });
   }
+
+  it('a second Ctrl-C exits at once with 130, leaving only whole files', async () => {
+    const d = tmp();
+    const child = spawn(process.execPath, [TRAIN, '--data', FIXTURE_DIR, '--epochs', '50', '--test-limit', '0'], { cwd: d, env });
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    await new Promise<void>((resolve) => child.stdout.on('data', () => resolve()));
+    child.kill('SIGINT');
+    child.kill('SIGINT');
+    expect(await exit).toBe(130);
+    for (const f of readdirSync(d)) {
+      expect(f).toMatch(/^model\.ckpt\.json$/); // no model.json, no temporary files
+      expect(() => JSON.parse(readFileSync(join(d, f), 'utf8'))).not.toThrow();
+    }
+  });
+
+  it('stops a diverging run with exit code 3, naming where, and keeps the last finite parameters', () => {
+    const d = tmp();
+    const r = run(TRAIN, ['--data', FIXTURE_DIR, '--epochs', '2', '--lr', '1e300'], d);
+    expect(r.status).toBe(3);
+    expect(r.stderr.trim()).toMatch(/^cnn-train: error: training diverged in epoch 1 by image \d+: the loss became NaN or infinite; try a smaller --lr \(it was 1e\+300\)\. The last finite parameters are in model\.ckpt\.json$/);
+    expect(readdirSync(d)).toEqual(['model.ckpt.json']);
+    const ckpt = JSON.parse(readFileSync(join(d, 'model.ckpt.json'), 'utf8'));
+    expect(ckpt.parameters.W.flat().every(Number.isFinite)).toBe(true);
+  });
 });
