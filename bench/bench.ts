@@ -48,12 +48,17 @@ async function trainRate(name: EngineName, t: number, batch: number, n: number):
   }
 }
 
+/** Steady-state evaluation throughput: one untimed pass over the test set, then the median of 3. */
 async function evalRate(e: Engine, test: Dataset): Promise<number> {
   const preds = new Uint8Array(test.count);
-  e.predict(test, 0, 1000, preds); // warm-up
-  const t0 = performance.now();
-  e.predict(test, 0, test.count, preds);
-  return test.count / ((performance.now() - t0) / 1000);
+  e.predict(test, 0, test.count, preds); // warm-up
+  const rates: number[] = [];
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    e.predict(test, 0, test.count, preds);
+    rates.push(test.count / ((performance.now() - t0) / 1000));
+  }
+  return median(rates);
 }
 
 function torch(mode: string[], key: string): number | undefined {

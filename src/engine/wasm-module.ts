@@ -52,17 +52,25 @@ export type KernelVariant = 'fma' | 'plain';
 
 const compiled: Partial<Record<KernelVariant, WebAssembly.Module>> = {};
 
+function trySetFlag(flag: string): void {
+  try {
+    setFlagsFromString(flag);
+  } catch {
+    /* unknown to this V8: harmless */
+  }
+}
+
 function load(variant: KernelVariant): WebAssembly.Module | undefined {
   if (!compiled[variant]) {
     const path = join(packageRoot(), 'dist', variant === 'fma' ? 'kernel-fma.wasm' : 'kernel.wasm');
     if (!existsSync(path)) throw new CnnError(`${path}: not found; build it with \`npm run build\` (or use --engine reference)`);
     const bytes = readFileSync(path);
+    // compile the (small) kernel with the optimising compiler at once: V8's baseline tier would
+    // run each long kernel call to its end before tiering up, so the first epochs and first
+    // evaluations would be slower
+    trySetFlag('--no-liftoff');
     if (variant === 'fma') {
-      try {
-        setFlagsFromString('--experimental-wasm-relaxed-simd');
-      } catch {
-        /* a V8 without the flag: validation below decides */
-      }
+      trySetFlag('--experimental-wasm-relaxed-simd'); // a V8 without the flag: validation decides
       if (!WebAssembly.validate(bytes)) return undefined;
     }
     compiled[variant] = new WebAssembly.Module(bytes);
