@@ -17,7 +17,9 @@ export class CnnError extends Error {
 export function describeError(e: unknown): string {
   if (e instanceof Error) {
     const code = (e as NodeJS.ErrnoException).code;
-    const msg = e.message.split('\n')[0];
+    // one line: newlines (e.g. quoted file content in JSON.parse's message) shown escaped, length capped
+    const flat = e.message.trim().replace(/\r?\n/g, '\\n');
+    const msg = flat.length > 200 ? `${flat.slice(0, 197)}...` : flat;
     return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
   }
   return String(e);

@@ -79,8 +79,8 @@ export function parseIdxImages(buf: Uint8Array, source: string): IdxImages {
   }
   const [, count, rows, cols] = header(buf, source, 4);
   if (rows === 0 || cols === 0) throw new CnnError(`${source}: header says images are ${rows}x${cols}, expected positive dimensions`);
-  const expected = 16 + count * rows * cols; // exact in float64 for any 32-bit header values
-  if (buf.length !== expected) {
+  const expected = 16n + BigInt(count) * BigInt(rows) * BigInt(cols); // exact for any header
+  if (BigInt(buf.length) !== expected) {
     throw new CnnError(
       `${source}: file is ${buf.length} bytes but its header (${count} images of ${rows}x${cols}) requires ${expected} bytes`,
     );
