@@ -159,9 +159,9 @@ export class WasmEngine implements Engine {
   }
 
   /** Forward passes on this thread over images [first, first+n) of data; results at index `at`. */
-  private predictHere(data: Dataset | null, first: number, n: number, at: number, predictions: Uint8Array, outputs?: Float64Array): number {
+  private predictHere(data: Dataset, first: number, n: number, at: number, predictions: Uint8Array, outputs?: Float64Array): number {
     const k = this.k;
-    if (data) this.stage(data, null, first, n, false);
+    this.stage(data, null, first, n, false);
     const loss = k.ex.predictStaged(n);
     k.ex.takeErrors();
     predictions.set(k.preds.subarray(0, n), at);

@@ -11,6 +11,7 @@ import type { Engine } from '../engine/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { ModelFile } from '../io/model-file.js';
 import { CLASSES, OFFSETS } from '../model/layout.js';
+import { argmax } from '../nn/argmax.js';
 import { ReferenceNetwork } from '../nn/network.js';
 import { evaluate, type Evaluation } from '../train/evaluate.js';
 import { TOOL } from '../version.js';
@@ -57,11 +58,9 @@ export function reportData(r: ReportInput): ReportData {
   for (let n = 0; n < Math.min(4, test.count); n++) {
     net.setInput(test.images, n * PIXELS);
     const y = net.forward();
-    let best = 0;
-    for (let i = 1; i < CLASSES; i++) if (y[i] > y[best]) best = i;
     maps.push({
       label: test.labels[n],
-      prediction: best,
+      prediction: argmax(y),
       input: Array.from(test.images.subarray(n * PIXELS, (n + 1) * PIXELS)),
       c1: Array.from({ length: 6 }, (_, p) => Array.from(net.c1.subarray(p * 576, p * 576 + 576), round)),
       c2: Array.from({ length: 12 }, (_, q) => Array.from(net.c2.subarray(q * 64, q * 64 + 64), round)),
