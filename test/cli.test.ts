@@ -14,6 +14,21 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-cli-'));
 const params = (file: string) => JSON.stringify(JSON.parse(readFileSync(file, 'utf8')).parameters);
 
 describe('cnn-train and cnn-eval', () => {
+  it('--version prints the version of package.json', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(run(TRAIN, ['--version'], tmp()).stdout.trim()).toBe(pkg.version);
+    expect(run(EVAL, ['--version'], tmp()).stdout.trim()).toBe(pkg.version);
+  });
+
+  it('gradcheck passes and prints the table of the six gradient groups', () => {
+    const r = run(TRAIN, ['gradcheck', '--data', FIXTURE_DIR, '--images', '1', '--entries', '10'], tmp());
+    expect(r.status, r.stderr).toBe(0);
+    for (const [g, eq] of [['k1', 59], ['b1', 64], ['k2', 40], ['b2', 45], ['W', 19], ['b', 24]]) {
+      expect(r.stdout).toMatch(new RegExp(`^${g}\\s+eq ${eq}\\s+\\d+\\s+\\d\\.\\d\\de-\\d+ .* pass$`, 'm'));
+    }
+    expect(r.stdout).toMatch(/all gradients agree/);
+  });
+
   it('--summary prints the layer table ending in 3898', () => {
     const r = run(TRAIN, ['--summary'], tmp());
     expect(r.status).toBe(0);

@@ -92,6 +92,7 @@ export async function trainMain(argv: string[]): Promise<number> {
     .option('--images <n>', 'digits the loss is summed over', positiveInt, 3)
     .option('--entries <n>', 'entries checked per parameter group (all of the small groups)', positiveInt, 60)
     .option('--json', 'print one JSON object')
+    .option('--debug', 'show stack traces of errors')
     .action(async (opts: GradcheckCliOptions) => {
       exitCode = runGradcheck(opts);
     });
