@@ -31,6 +31,15 @@ function randomParams(seed: number): Float64Array {
   // float32-representable, so both engines start from identical values
   return p.map(Math.fround);
 }
+/** The wasm engine and the float64 reference, both set to the same random parameters. */
+async function pairAt(seed: number) {
+  const params = randomParams(seed);
+  const w = await wasm();
+  const r = new ReferenceEngine();
+  w.setParams(params);
+  r.setParams(params);
+  return { params, w, r };
+}
 
 // both builds of the kernel: with fused multiply-add (relaxed SIMD) and without
 const variants: KernelVariant[] = ['fma', 'plain'];
@@ -40,11 +49,7 @@ describe.each(variants)('%s kernel', (v) => {
   });
 describe('wasm engine vs float64 reference', () => {
   it('forward: the 10 outputs agree within 2e-6 on 300 test digits, and the predictions agree', async () => {
-    const params = randomParams(3);
-    const w = await wasm();
-    const r = new ReferenceEngine();
-    w.setParams(params);
-    r.setParams(params);
+    const { params, w, r } = await pairAt(3);
     const ow = new Float64Array(300 * 10), or = new Float64Array(300 * 10);
     const pw = new Uint8Array(300), pr = new Uint8Array(300);
     const lw = w.predict(test, 0, 300, pw, ow);
@@ -59,11 +64,7 @@ describe('wasm engine vs float64 reference', () => {
   });
 
   it('one minibatch step: every parameter group moves as the reference moves (relative error < 1e-4)', async () => {
-    const params = randomParams(4);
-    const w = await wasm();
-    const r = new ReferenceEngine();
-    w.setParams(params);
-    r.setParams(params);
+    const { params, w, r } = await pairAt(4);
     const order = Uint32Array.from({ length: 1000 }, (_, i) => i);
     const lr = 1;
     const sw = w.train(train, order, 0, 20, 20, lr);
@@ -85,11 +86,7 @@ describe('wasm engine vs float64 reference', () => {
   });
 
   it('online SGD (batch 1) over 200 images stays with the reference (parameters within 1e-4)', async () => {
-    const params = randomParams(5);
-    const w = await wasm();
-    const r = new ReferenceEngine();
-    w.setParams(params);
-    r.setParams(params);
+    const { params, w, r } = await pairAt(5);
     const order = Uint32Array.from({ length: 1000 }, (_, i) => (i * 7) % 1000);
     w.train(train, order, 0, 200, 1, 1);
     r.train(train, order, 0, 200, 1, 1);

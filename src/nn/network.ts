@@ -32,7 +32,6 @@ export class ReferenceNetwork {
   private readonly dc2 = new Float64Array(this.c2.length);
   private readonly ds1 = new Float64Array(this.s1.length);
   private readonly dc1 = new Float64Array(this.c1.length);
-  private readonly noInputGrad = null;
 
   constructor(params: Float64Array = new Float64Array(PARAM_COUNT)) {
     this.params = views(params);
@@ -74,7 +73,7 @@ export class ReferenceNetwork {
     convBackward(G.k2, G.b2, this.ds1, this.dc2, this.s1, P.k2, C1_MAPS, C2_MAPS, S1_SIDE, S1_SIDE); // eqs 40, 45, 51
     poolBackward(this.dc1, this.ds1, C1_MAPS, S1_SIDE); //                           eq 52
     sigmoidBackward(this.dc1, this.c1, this.dc1.length); //                          eq 57
-    convBackward(G.k1, G.b1, this.noInputGrad, this.dc1, this.x, P.k1, 1, C1_MAPS, IN, IN); // eqs 59, 64
+    convBackward(G.k1, G.b1, null /* no ΔI needed */, this.dc1, this.x, P.k1, 1, C1_MAPS, IN, IN); // eqs 59, 64
     return L;
   }
 
