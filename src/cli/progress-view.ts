@@ -1,13 +1,56 @@
 /**
- * Progress bar per epoch (cli-progress) with running loss, images/s and ETA. Drawn only on a
- * terminal: in CI logs and pipes nothing is drawn (the epoch lines say enough).
+ * One progress line per epoch on a terminal: epoch, bar, percentage, images, running loss, img/s
+ * and ETA, redrawn in place at most 10 times a second. Drawn only on a terminal (in CI logs and
+ * pipes the epoch lines say enough). The line always fits the terminal's width: the bar shrinks
+ * first, then goes, then the image count; the loss, speed and ETA stay. stop() erases the line,
+ * leaving the cursor at the start of an empty line, so nothing printed next (a message, the
+ * shell's prompt) is merged with it.
  */
-import cliProgress from 'cli-progress';
 import type { Progress } from '../train/train.js';
 
+const MIN_BAR = 10;
+const MAX_BAR = 40;
+
+/** Seconds as "42s", "3m05s", "1h02m". */
+function eta(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  const t = Math.round(s);
+  if (t < 60) return `${t}s`;
+  if (t < 3600) return `${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s`;
+  return `${Math.floor(t / 3600)}h${String(Math.floor((t % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** The line for `p` in at most `width` columns. */
+export function progressLine(p: Progress, width: number): string {
+  const frac = p.total > 0 ? p.done / p.total : 0;
+  const head = `epoch ${p.epoch}/${p.epochs}${p.phase === 'test' ? ' test' : ''}`;
+  const percent = `${String(Math.floor(100 * frac)).padStart(3)}%`;
+  const rate = p.imagesPerSecond;
+  const tail = [
+    ...(p.phase === 'train' ? [`loss ${p.loss.toFixed(4)}`] : []),
+    `${Math.round(rate)} img/s`,
+    `ETA ${eta((p.total - p.done) / rate)}`,
+  ].join(' | ');
+  const count = `${p.done}/${p.total} img`;
+  const fit = (parts: string[]) => parts.join(' | ');
+  const room = width - 1; // never write into the last column: some terminals wrap there
+  // the most informative layout that fits: bar + count, bar, count, neither
+  const withBar = (extra: string[]) => {
+    const rest = fit([`${head} ${percent}`, ...extra, tail]);
+    const w = Math.min(MAX_BAR, room - rest.length - 3);
+    if (w < MIN_BAR) return null;
+    const full = Math.round(frac * w);
+    return fit([`${head} [${'#'.repeat(full)}${'-'.repeat(w - full)}] ${percent}`, ...extra, tail]);
+  };
+  for (const candidate of [withBar([count]), withBar([]), fit([`${head} ${percent}`, count, tail]), fit([`${head} ${percent}`, tail])]) {
+    if (candidate !== null && candidate.length <= room) return candidate;
+  }
+  return fit([`${head} ${percent}`, tail]).slice(0, Math.max(0, room));
+}
+
 export class ProgressView {
-  private bar: cliProgress.SingleBar | null = null;
-  private epoch = 0;
+  private drawn = false;
+  private last = 0;
   private readonly enabled: boolean;
   private readonly stream: NodeJS.WriteStream;
 
@@ -18,28 +61,19 @@ export class ProgressView {
 
   update(p: Progress): void {
     if (!this.enabled) return;
-    if (!this.bar || this.epoch !== p.epoch) {
-      this.stop();
-      this.epoch = p.epoch;
-      this.bar = new cliProgress.SingleBar(
-        {
-          stream: this.stream,
-          format: `epoch ${p.epoch}/${p.epochs} {bar} {percentage}% | {value}/{total} img | loss {loss} | {speed} img/s | ETA {eta_formatted}`,
-          hideCursor: true,
-          clearOnComplete: true,
-          etaBuffer: 20,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      this.bar.start(p.total, 0, { loss: '-', speed: '-' });
-    }
-    this.bar.update(p.done, { loss: p.loss.toFixed(4), speed: Math.round(p.imagesPerSecond) });
+    const now = performance.now();
+    if (this.drawn && now - this.last < 100 && p.done < p.total) return;
+    this.last = now;
+    const width = this.stream.columns || 80;
+    this.stream.write(`\r${progressLine(p, width)}\x1b[K`);
+    this.drawn = true;
   }
 
+  /** Erase the line (the cursor stays at its start). */
   stop(): void {
-    if (this.bar) {
-      this.bar.stop();
-      this.bar = null;
+    if (this.drawn) {
+      this.stream.write('\r\x1b[K');
+      this.drawn = false;
     }
   }
 }

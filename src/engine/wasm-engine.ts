@@ -15,6 +15,14 @@ import type { Engine, StepStats } from './engine.js';
 import { Kernel, kernelModule, packageRoot, SLOT_FLOATS, type KernelVariant } from './wasm-module.js';
 import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, sharedViews, waitChange, type SharedBuffers, type SharedViews, type WorkerInit } from './worker-protocol.js';
 
+/**
+ * α/B as the kernel's own loop computes it (float32 α divided by B in float32), so that every
+ * path of the engine, whatever the threads, makes the same update (eqs 65-70).
+ */
+export function stepScale(lr: number, b: number): number {
+  return Math.fround(Math.fround(lr) / b);
+}
+
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
   readonly threads: number;
@@ -84,7 +92,7 @@ export class WasmEngine implements Engine {
 
   train(data: Dataset, order: Uint32Array, start: number, count: number, batchSize: number, lr: number): StepStats {
     const stageMax = this.k.stageMax;
-    if (batchSize > stageMax) throw new CnnError(`--batch-size ${batchSize} is larger than the wasm engine's limit of ${stageMax}; use --engine reference`);
+    if (batchSize > stageMax) return this.trainLargeBatches(data, order, start, count, batchSize, lr);
     const piece = Math.floor(stageMax / batchSize) * batchSize;
     let loss = 0;
     let errors = 0;
@@ -100,6 +108,33 @@ export class WasmEngine implements Engine {
         loss += s.loss;
         errors += s.errors;
       }
+    }
+    return { loss, errors };
+  }
+
+  /**
+   * Batches larger than the stage (up to full-batch gradient descent), on this thread: each of the
+   * batch's fixed slices is staged in pieces whose gradients add up in its slot, in image order,
+   * so the sums are those of a stage large enough for the batch.
+   */
+  private trainLargeBatches(data: Dataset, order: Uint32Array, start: number, count: number, B: number, lr: number): StepStats {
+    const k = this.k, stageMax = k.stageMax;
+    let loss = 0;
+    let errors = 0;
+    for (let b0 = start; b0 < start + count; b0 += B) {
+      const b = Math.min(B, start + count - b0);
+      const S = Math.min(b, k.maxSlices);
+      for (let s = 0; s < S; s++) {
+        const s0 = b0 + k.ex.sliceStart(s, b), s1 = b0 + k.ex.sliceStart(s + 1, b);
+        this.slots[s].fill(0);
+        for (let p0 = s0; p0 < s1; p0 += stageMax) {
+          const n = Math.min(stageMax, s1 - p0);
+          this.stage(data, order, p0, n, false);
+          loss += k.ex.sliceGradientAdd(0, n, s);
+          errors += k.ex.takeErrors();
+        }
+      }
+      k.ex.applySlots(S, stepScale(lr, b));
     }
     return { loss, errors };
   }
@@ -130,7 +165,7 @@ export class WasmEngine implements Engine {
         errors += sErr[s];
       }
       for (let s = 0; s < S; s++) loss += lossBySlice[s];
-      k.ex.applySlots(S, lr / b);
+      k.ex.applySlots(S, stepScale(lr, b));
     }
     return { loss, errors };
   }

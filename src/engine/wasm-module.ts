@@ -20,6 +20,7 @@ export interface KernelExports {
   takeErrors(): number;
   applySlots(n: number, scale: number): void;
   sliceGradient(start: number, n: number, slot: number): number;
+  sliceGradientAdd(start: number, n: number, slot: number): number;
   sliceStart(k: number, b: number): number;
   trainStaged(n: number, batch: number, lr: number): number;
   predictStaged(n: number): number;

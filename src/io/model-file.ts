@@ -32,15 +32,33 @@ export interface EpochRecord {
   curve?: number[];
 }
 
+/** How the data were chosen on the command line: --resume reuses them when they are not given again. */
+export interface DataOptions {
+  /** --data as an absolute path; null for the bundled MNIST. */
+  dir: string | null;
+  /** --train-limit and --test-limit (null: all). */
+  trainLimit: number | null;
+  testLimit: number | null;
+}
+
 export interface TrainingInfo {
   tool: string;
+  /** What ran, in words (e.g. "wasm f32x4 SIMD + FMA, 2 thread(s)"). */
   engine: string;
+  /** --engine ("wasm" or "reference"). */
+  engineName?: string;
   threads: number;
   epochs: number;
   batchSize: number;
   lr: number;
   seed: number;
-  data: { source: string; trainCount: number; testCount: number };
+  data: {
+    source: string;
+    trainCount: number;
+    testCount: number;
+    /** SHA-256 of the training images and labels used (src/data/fingerprint.ts). */
+    fingerprint?: string;
+  } & Partial<DataOptions>;
   curveEvery: number;
   history: EpochRecord[];
   createdAt: string;
@@ -166,6 +184,13 @@ function trainingProblem(t: unknown): string | null {
   if (!isInt(t.seed, 0, 0xffffffff)) return 'training.seed is not a 32-bit unsigned integer';
   if (!isInt(t.curveEvery, 1)) return 'training.curveEvery is not a whole number of at least 1';
   if (!isObject(t.data) || !isInt(t.data.trainCount) || !isInt(t.data.testCount)) return 'training.data lacks trainCount/testCount';
+  const d = t.data;
+  if (d.fingerprint !== undefined && (typeof d.fingerprint !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d.fingerprint))) return 'training.data.fingerprint is not "sha256:" and 64 hex digits';
+  if (d.dir !== undefined && d.dir !== null && typeof d.dir !== 'string') return 'training.data.dir is not a string or null';
+  for (const k of ['trainLimit', 'testLimit'] as const) {
+    if (d[k] !== undefined && d[k] !== null && !isInt(d[k], 0)) return `training.data.${k} is not a whole number or null`;
+  }
+  if (t.engineName !== undefined && t.engineName !== 'wasm' && t.engineName !== 'reference') return 'training.engineName is not "wasm" or "reference"';
   if (!Array.isArray(t.history)) return 'training.history is not an array';
   for (const [i, h] of t.history.entries()) {
     const ok = isObject(h) && isInt(h.epoch, 1) && isNum(h.loss) && isNum(h.trainError) && isNum(h.seconds) && isNum(h.imagesPerSecond) &&

