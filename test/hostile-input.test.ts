@@ -7,11 +7,13 @@ import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { encodeIdxImages, encodeIdxLabels } from '../src/data/idx.js';
 import { FORMAT, serializeModel, VERSION } from '../src/io/model-file.js';
 import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';
+import { craftPng } from './helpers/craft-png.js';
 import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
 
 const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
@@ -113,6 +115,52 @@ describe('hostile input through the CLI', () => {
       expect(lines[0]).toMatch(expected);
       expect(r.stderr).not.toMatch(/^\s+at /m);
       expect(readdirSync(cwd)).toEqual([]); // nothing written where it ran
+    });
+  }
+});
+
+/** A file in a fresh temporary folder. */
+function tmpFile(name: string, content: Uint8Array): string {
+  const p = join(mkdtempSync(join(tmpdir(), 'cnn-costly-')), name);
+  writeFileSync(p, content);
+  return p;
+}
+/** A small real JPEG whose start-of-frame header is rewritten to declare width x height. */
+function jpegDeclaring(width: number, height: number): Uint8Array {
+  const buf = Buffer.from(jpeg.encode({ width: 8, height: 8, data: Buffer.alloc(8 * 8 * 4, 128) }, 90).data);
+  const sof = buf.indexOf(Buffer.from([0xff, 0xc0]));
+  buf.writeUInt16BE(height, sof + 5);
+  buf.writeUInt16BE(width, sof + 7);
+  return buf;
+}
+
+// input that would cost minutes or gigabytes if it were read before being checked: each case
+// runs under a hard timeout (a hang or a runaway allocation fails instead of stalling the suite)
+// and must be refused in one line within a few seconds
+const costly: Case[] = [
+  ['a 69-byte PNG declaring 30000x30000 pixels', 'cnn-eval', () => [modelFile((m) => m), '--image', tmpFile('bomb.png', craftPng({ width: 30000, height: 30000, raw: new Uint8Array(1) }))],
+    /bomb\.png: 30000x30000 pixels, more than the limit of 40000000$/],
+  ['a JPEG declaring 30000x30000 pixels', 'cnn-eval', () => [modelFile((m) => m), '--image', tmpFile('bomb.jpg', jpegDeclaring(30000, 30000))],
+    /bomb\.jpg: cannot decode JPEG \(maxResolutionInMP limit exceeded by 860MP\)$/],
+  ['an interlaced 1x1 PNG whose data inflates to 64 MB', 'cnn-eval', () => [modelFile((m) => m), '--image', tmpFile('zip.png', craftPng({ width: 1, height: 1, interlace: 1, raw: new Uint8Array(64 << 20) }))],
+    /zip\.png: image data inflates to more than the 2 bytes a 1x1 picture needs$/],
+];
+
+describe('costly input is refused before it is read', () => {
+  for (const [label, name, args, expected] of costly) {
+    it(`${name}: ${label}`, () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'cnn-cwd-'));
+      const argv = args();
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [bin(name), ...argv], { cwd, env, encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
+      const ms = performance.now() - t0;
+      expect(r.signal, 'killed by the timeout').toBeNull();
+      expect(ms).toBeLessThan(3000);
+      expect(r.status).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(expected);
+      expect(readdirSync(cwd)).toEqual([]);
     });
   }
 });

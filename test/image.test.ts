@@ -17,6 +17,7 @@ import { decodeImage, readImage } from '../src/image/decode.js';
 import { mnistify } from '../src/image/mnistify.js';
 import { saveModel } from '../src/io/model-file.js';
 import { train } from '../src/train/train.js';
+import { adam7Rgba, craftPng } from './helpers/craft-png.js';
 import { ROOT } from './helpers/fixture.js';
 
 const mnist = loadMnist();
@@ -125,6 +126,28 @@ describe('preprocessing as MNIST was made', () => {
     });
     expect(() => mnistify(readImage(blank), 'blank.png')).toThrow(/blank\.png: no digit found/);
     expect(() => readImage(join(dir, 'missing.png'))).toThrow(/missing\.png: cannot read image \(ENOENT/);
+  });
+});
+
+describe('PNG checks before decoding', () => {
+  it('an interlaced PNG whose data is exactly what its size needs decodes to its pixels', () => {
+    for (const [w, h] of [[1, 1], [3, 2], [13, 9], [28, 28]]) {
+      const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+      const img = decodeImage(craftPng({ width: w, height: h, colorType: 6, interlace: 1, raw: adam7Rgba(w, h, rgba) }), `${w}x${h}.png`);
+      expect([img.width, img.height]).toEqual([w, h]);
+      for (let i = 0; i < w * h; i++) {
+        expect(img.grey[i]).toBeCloseTo((0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]) / 255, 12);
+      }
+    }
+  });
+  it('one byte more than the size needs is refused', () => {
+    const rgba = new Uint8Array(13 * 9 * 4).fill(255);
+    const raw = adam7Rgba(13, 9, rgba);
+    const extra = new Uint8Array(raw.length + 1);
+    extra.set(raw);
+    expect(() => decodeImage(craftPng({ width: 13, height: 9, colorType: 6, interlace: 1, raw: extra }), 'x.png')).toThrow(
+      new RegExp(`^x\\.png: image data inflates to more than the ${raw.length} bytes a 13x9 picture needs$`),
+    );
   });
 });
 

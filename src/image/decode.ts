@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { CnnError, describeError } from '../errors.js';
+import { precheckPng } from './png-precheck.js';
 
 export interface GreyImage {
   width: number;
@@ -37,6 +38,7 @@ export function decodeImage(buf: Uint8Array, source: string): GreyImage {
   const isPng = buf.length > 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
   const isJpeg = buf.length > 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
   if (!isPng && !isJpeg) throw new CnnError(`${source}: not a PNG or JPEG image (unrecognised first bytes)`);
+  if (isPng) precheckPng(buf, source, MAX_IMAGE_PIXELS);
   let width: number, height: number, rgba: Uint8Array;
   try {
     if (isPng) {
