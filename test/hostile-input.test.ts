@@ -3,7 +3,7 @@
  * wrong, where, and what was expected; a non-zero exit; no stack trace; no file written.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -21,8 +21,8 @@ const bin = (name: string) => join(ROOT, 'bin', `${name}.js`);
 const trainImages = gunzipSync(readFileSync(join(FIXTURE_DIR, 'train-images-idx3-ubyte.gz')));
 const trainLabels = gunzipSync(readFileSync(join(FIXTURE_DIR, 'train-labels-idx1-ubyte.gz')));
 
-/** A data folder with the fixture's files, one of them replaced (or a folder / absent). */
-function dataDir(name: string, content: Uint8Array | 'dir' | 'absent'): string {
+/** A data folder with the fixture's files, one of them replaced (or a folder / absent / a FIFO / a link to /dev/zero). */
+function dataDir(name: string, content: Uint8Array | 'dir' | 'absent' | Special): string {
   const d = mkdtempSync(join(tmpdir(), 'cnn-bad-data-'));
   writeFileSync(join(d, 'train-images-idx3-ubyte'), trainImages);
   writeFileSync(join(d, 'train-labels-idx1-ubyte'), trainLabels);
@@ -35,11 +35,22 @@ function dataDir(name: string, content: Uint8Array | 'dir' | 'absent'): string {
     mkdirSync(p);
   } else if (content === 'absent') {
     spawnSync('rm', [p]);
+  } else if (typeof content === 'string') {
+    spawnSync('rm', [p]);
+    special(p, content);
   } else {
     writeFileSync(p, content);
   }
   return d;
 }
+/** Files that never end or never open: a FIFO nobody writes to, a symbolic link to /dev/zero. */
+type Special = 'fifo' | 'zero';
+function special(path: string, kind: Special): string {
+  if (kind === 'fifo') expect(spawnSync('mkfifo', [path]).status).toBe(0);
+  else symlinkSync('/dev/zero', path);
+  return path;
+}
+const specialFile = (name: string, kind: Special) => special(join(mkdtempSync(join(tmpdir(), 'cnn-special-')), name), kind);
 function header(words: number[]): Uint8Array {
   const b = new Uint8Array(4 * words.length);
   words.forEach((w, i) => new DataView(b.buffer).setUint32(4 * i, w));
@@ -144,6 +155,16 @@ const costly: Case[] = [
     /bomb\.jpg: cannot decode JPEG \(maxResolutionInMP limit exceeded by 860MP\)$/],
   ['an interlaced 1x1 PNG whose data inflates to 64 MB', 'cnn-eval', () => [modelFile((m) => m), '--image', tmpFile('zip.png', craftPng({ width: 1, height: 1, interlace: 1, raw: new Uint8Array(64 << 20) }))],
     /zip\.png: image data inflates to more than the 2 bytes a 1x1 picture needs$/],
+  // files that are not regular files: a FIFO blocks the reader forever, /dev/zero never ends
+  ['a model file that is a FIFO', 'cnn-eval', () => [specialFile('model.json', 'fifo')], /model\.json: is a FIFO, expected a model JSON file$/],
+  ['a model file that is a link to /dev/zero', 'cnn-eval', () => [specialFile('model.json', 'zero')], /model\.json: is a character device, expected a model JSON file$/],
+  ['--resume from a FIFO', 'cnn-train', () => ['--data', FIXTURE_DIR, '--resume', specialFile('model.ckpt.json', 'fifo')], /model\.ckpt\.json: is a FIFO, expected a model JSON file$/],
+  ['an IDX file that is a FIFO', 'cnn-train', () => ['--data', dataDir(T, 'fifo')], /train-images-idx3-ubyte: is a FIFO, expected an IDX file$/],
+  ['an IDX file that is a link to /dev/zero', 'cnn-train', () => ['--data', dataDir(T, 'zero')], /train-images-idx3-ubyte: is a character device, expected an IDX file$/],
+  ['a test IDX file that is a FIFO, for cnn-eval', 'cnn-eval', () => [modelFile((m) => m), '--data', dataDir('t10k-labels-idx1-ubyte', 'fifo')], /t10k-labels-idx1-ubyte: is a FIFO, expected an IDX file$/],
+  ['a data folder that is a FIFO', 'cnn-train', () => ['--data', specialFile('mnist', 'fifo')], /mnist: is a FIFO, expected a folder with the MNIST IDX files$/],
+  ['an image that is a FIFO', 'cnn-eval', () => [modelFile((m) => m), '--image', specialFile('digit.png', 'fifo')], /digit\.png: is a FIFO, expected a PNG or JPEG image$/],
+  ['an image that is a link to /dev/zero', 'cnn-eval', () => [modelFile((m) => m), '--image', specialFile('digit.png', 'zero')], /digit\.png: is a character device, expected a PNG or JPEG image$/],
 ];
 
 describe('costly input is refused before it is read', () => {
@@ -152,7 +173,7 @@ describe('costly input is refused before it is read', () => {
       const cwd = mkdtempSync(join(tmpdir(), 'cnn-cwd-'));
       const argv = args();
       const t0 = performance.now();
-      const r = spawnSync(process.execPath, [bin(name), ...argv], { cwd, env, encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
+      const r = spawnSync(process.execPath, [bin(name), ...argv], { cwd, env, encoding: 'utf8', timeout: 6000, killSignal: 'SIGKILL' });
       const ms = performance.now() - t0;
       expect(r.signal, 'killed by the timeout').toBeNull();
       expect(ms).toBeLessThan(3000);

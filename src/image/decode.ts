@@ -3,10 +3,10 @@
  * grey levels in [0, 1] (0 black, 1 white), alpha composited over white paper.
  * PNG by pngjs, JPEG by jpeg-js: pure JavaScript decoders, nothing to compile.
  */
-import { readFileSync, statSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { CnnError, describeError } from '../errors.js';
+import { readRegularFile, type FileKind } from '../io/read-file.js';
 import { precheckPng } from './png-precheck.js';
 
 export interface GreyImage {
@@ -20,18 +20,15 @@ export interface GreyImage {
 export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 export const MAX_IMAGE_PIXELS = 40_000_000;
 
+const IMAGE_FILE: FileKind = {
+  expected: 'a PNG or JPEG image',
+  cannotRead: 'cannot read image',
+  maxBytes: MAX_IMAGE_BYTES,
+  tooLarge: (size) => `file is ${size} bytes, more than the ${MAX_IMAGE_BYTES}-byte limit for images`,
+};
+
 export function readImage(path: string): GreyImage {
-  let buf: Buffer;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new CnnError(`${path}: is a directory, expected a PNG or JPEG image`);
-    if (st.size > MAX_IMAGE_BYTES) throw new CnnError(`${path}: file is ${st.size} bytes, more than the ${MAX_IMAGE_BYTES}-byte limit for images`);
-    buf = readFileSync(path);
-  } catch (e) {
-    if (e instanceof CnnError) throw e;
-    throw new CnnError(`${path}: cannot read image (${describeError(e)})`);
-  }
-  return decodeImage(buf, path);
+  return decodeImage(readRegularFile(path, IMAGE_FILE), path);
 }
 
 export function decodeImage(buf: Uint8Array, source: string): GreyImage {

@@ -6,11 +6,11 @@
  *     "resume": { ...where training stands, so that --resume continues exactly... } }
  * A checkpoint is a model file whose "resume" points into the middle of an epoch.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { CnnError, describeError } from '../errors.js';
 import { GROUPS, OFFSETS, PARAM_COUNT, SHAPES, type Group } from '../model/layout.js';
 import type { RngState } from '../model/rng.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { readRegularFile, type FileKind } from './read-file.js';
 
 export const FORMAT = 'cnn-train/zhang-2016';
 export const VERSION = 1;
@@ -208,21 +208,16 @@ function parseResume(r: unknown, source: string): ResumeState {
   return state as ResumeState;
 }
 
+const MODEL_FILE: FileKind = {
+  expected: 'a model JSON file',
+  cannotRead: 'cannot read model file',
+  maxBytes: MAX_MODEL_BYTES,
+  tooLarge: (size) => `file is ${size} bytes; a model file is about 80 kB (limit ${MAX_MODEL_BYTES} bytes)`,
+};
+
 /** Read and validate a model file. */
 export function loadModel(path: string): ModelFile {
-  let text: string;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new CnnError(`${path}: is a directory, expected a model JSON file`);
-    if (st.size > MAX_MODEL_BYTES) {
-      throw new CnnError(`${path}: file is ${st.size} bytes; a model file is about 80 kB (limit ${MAX_MODEL_BYTES} bytes)`);
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if (e instanceof CnnError) throw e;
-    throw new CnnError(`${path}: cannot read model file (${describeError(e)})`);
-  }
-  return parseModelText(text, path);
+  return parseModelText(readRegularFile(path, MODEL_FILE).toString('utf8'), path);
 }
 
 /** Parse and validate the text of a model file. */
