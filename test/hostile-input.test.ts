@@ -64,6 +64,15 @@ function modelFile(content: string | ((m: any) => unknown)): string {
   return join(d, 'model.json');
 }
 
+/** A model file where the number MARK, set by `edit`, is written as `literal` (a number JSON.stringify cannot write). */
+const MARK = 0.123456789;
+const modelWithLiteral = (edit: (m: any) => unknown, literal: string) => {
+  const m = goodModel();
+  edit(m);
+  return modelFile(JSON.stringify(m).replace(String(MARK), literal));
+};
+const checkpointResume = () => ({ completedEpochs: 0, position: 10, epochRng: [1, 2, 3, 4], epochLoss: 1, epochErrors: 0, epochSeconds: 1, blockLoss: 1, curve: [] });
+
 type Case = [label: string, bin: 'cnn-train' | 'cnn-eval', args: () => string[], expected: RegExp];
 const T = 'train-images-idx3-ubyte', L = 'train-labels-idx1-ubyte';
 const cases: Case[] = [
@@ -88,6 +97,11 @@ const cases: Case[] = [
   ['a model with a wrong shape', 'cnn-eval', () => [modelFile((m) => { m.parameters.k2 = m.parameters.k2[0]; return m; })], /parameters\.k2 is an array of 12, expected an array of 6 \(shape 6x12x5x5\)/],
   ['a model with a string for a number', 'cnn-eval', () => [modelFile((m) => { m.parameters.b1[2] = 'zero'; return m; })], /parameters\.b1\[2\] is "zero", expected a finite number/],
   ['a model with NaN', 'cnn-eval', () => [modelFile(JSON.stringify(goodModel()).replace('"b1":[0', '"b1":[NaN'))], /not valid JSON/],
+  ['a model with 1e999', 'cnn-eval', () => [modelWithLiteral((m) => (m.parameters.k1[0][0][0] = MARK), '1e999')], /parameters\.k1\[0\]\[0\]\[0\] is not a finite number \(1e999 overflows\)$/],
+  ['a model with -1e999', 'cnn-eval', () => [modelWithLiteral((m) => (m.parameters.b[9] = MARK), '-1e999')], /parameters\.b\[9\] is not a finite number \(-1e999 overflows\)$/],
+  ['--resume from a checkpoint with -1E+999 as its loss', 'cnn-train', () => [
+    '--data', FIXTURE_DIR, '--resume', modelWithLiteral((m) => (m.resume = { ...checkpointResume(), epochLoss: MARK }), '-1E+999'),
+  ], /resume\.epochLoss is not a finite number \(-1E\+999 overflows\)$/],
   ['a 1 GB model file', 'cnn-eval', () => {
     const d = mkdtempSync(join(tmpdir(), 'cnn-big-'));
     const fd = openSync(join(d, 'huge.json'), 'w');
@@ -184,6 +198,21 @@ describe('costly input is refused before it is read', () => {
       expect(readdirSync(cwd)).toEqual([]);
     });
   }
+});
+
+describe('odd but valid input is accepted', () => {
+  it('a model file starting with a UTF-8 byte-order mark evaluates as without it', () => {
+    const plain = modelFile((m) => m);
+    const bom = join(mkdtempSync(join(tmpdir(), 'cnn-bom-')), 'model.json');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(plain)]));
+    const evaluate = (model: string) => spawnSync(process.execPath, [bin('cnn-eval'), model, '--data', FIXTURE_DIR, '--json'], { env, encoding: 'utf8' });
+    const a = evaluate(plain), b = evaluate(bom);
+    expect(b.stderr).toBe('');
+    expect(b.status).toBe(0);
+    const { seconds: _a, model: _ma, ...ra } = JSON.parse(a.stdout);
+    const { seconds: _b, model: _mb, ...rb } = JSON.parse(b.stdout);
+    expect(rb).toEqual(ra);
+  });
 });
 
 describe('a full disk', () => {
