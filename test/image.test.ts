@@ -3,7 +3,7 @@
  * colour) are classified as the network classifies the original MNIST image.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -169,5 +169,32 @@ describe('cnn-eval --image', () => {
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin', 'cnn-eval.js'), join(dir, 'model.json'), '--image', join(dir, 'model.json')], { encoding: 'utf8', env });
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toMatch(/^cnn-eval: error: .*model\.json: not a PNG or JPEG image/);
+  });
+
+  it('a bad file in a batch does not stop the others: their results, then one line naming the bad ones, exit 1', () => {
+    const env = { ...process.env, NO_COLOR: '1' };
+    const cwd = mkdtempSync(join(tmpdir(), 'cnn-batch-'));
+    writePng('first.png', picture(mnist.test, 0, { zoom: 2, x: 5, y: 5, w: 70, h: 70, darkOnLight: true }));
+    writeFileSync(join(cwd, 'notes.png'), 'hello');
+    writeJpeg('third.jpg', picture(mnist.test, 1, { zoom: 2, x: 5, y: 5, w: 70, h: 70, darkOnLight: true }));
+    copyFileSync(join(dir, 'first.png'), join(cwd, 'first.png'));
+    copyFileSync(join(dir, 'third.jpg'), join(cwd, 'third.jpg'));
+    const files = ['first.png', 'notes.png', 'third.jpg', 'missing.png'];
+    const run = (extra: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'cnn-eval.js'), join(dir, 'model.json'), '--image', ...files, ...extra], { cwd, encoding: 'utf8', env });
+    const why = /^cnn-eval: error: 2 of 4 images could not be classified: notes\.png: not a PNG or JPEG image \(unrecognised first bytes\); missing\.png: cannot read image \(ENOENT[^\n;]*\)$/;
+    const text = run([]);
+    expect(text.status).toBe(1);
+    expect(text.stderr.trim()).toMatch(why);
+    expect(text.stdout.match(/^\S+: predicted \d/gm)).toEqual([`first.png: predicted ${predict(mnist.test.images.subarray(0, 784))}`, `third.jpg: predicted ${predict(mnist.test.images.subarray(784, 1568))}`]);
+    const json = run(['--json']);
+    expect(json.status).toBe(1);
+    expect(json.stderr.trim()).toMatch(why);
+    const rows = JSON.parse(json.stdout);
+    expect(rows.map((r: { file: string }) => r.file)).toEqual(files);
+    expect(rows[0].prediction).toBe(predict(mnist.test.images.subarray(0, 784)));
+    expect(rows[2].prediction).toBe(predict(mnist.test.images.subarray(784, 1568)));
+    expect(rows[1]).toEqual({ file: 'notes.png', error: 'not a PNG or JPEG image (unrecognised first bytes)' });
+    expect(rows[3].error).toMatch(/^cannot read image \(ENOENT/);
+    expect(rows[3].prediction).toBeUndefined();
   });
 });
