@@ -197,4 +197,14 @@ describe('cnn-eval --image', () => {
     expect(rows[3].error).toMatch(/^cannot read image \(ENOENT/);
     expect(rows[3].prediction).toBeUndefined();
   });
+
+  it('--image with --report is refused before anything is read or written', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'cnn-report-'));
+    const file = writePng('one.png', picture(mnist.test, 2, { zoom: 1, x: 0, y: 0, w: 28, h: 28, darkOnLight: true }));
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'cnn-eval.js'), join(dir, 'model.json'), '--image', file, '--report', 'r.html'], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe('cnn-eval: error: --report cannot be combined with --image (the report is about the MNIST test set; run cnn-eval once for each)');
+    expect(readdirSync(cwd)).toEqual([]);
+  });
 });

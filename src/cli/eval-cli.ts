@@ -45,6 +45,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   program.parse(argv);
   const o = program.opts<EvalCliOptions>();
   const modelPath = program.args[0];
+  if (o.image && o.report) throw new CnnError('--report cannot be combined with --image (the report is about the MNIST test set; run cnn-eval once for each)');
   const model = loadModel(modelPath);
   if (o.image) return classifyImages(model.parameters, o.image, o);
   const test = limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit');
