@@ -42,6 +42,61 @@ function picture(test: Dataset, n: number, o: { zoom: number; x: number; y: numb
   }
   return { width: o.w, height: o.h, data };
 }
+type Rgba = { width: number; height: number; data: Buffer };
+type Place = { zoom: number; x: number; y: number; w: number; h: number };
+/** The ink of test digit n (0..1) at canvas pixel (cx, cy) when drawn scaled by `zoom` at (x, y); 0 outside it. */
+function inkAt(n: number, p: Place, cx: number, cy: number): number {
+  const c = Math.floor((cx - p.x) / p.zoom), r = Math.floor((cy - p.y) / p.zoom);
+  return c >= 0 && c < 28 && r >= 0 && r < 28 ? mnist.test.images[n * 784 + r * 28 + c] / 255 : 0;
+}
+/** A canvas whose every pixel is f(x, y) as [r, g, b, a]. */
+function canvas(p: Place, f: (x: number, y: number) => [number, number, number, number]): Rgba {
+  const data = Buffer.alloc(p.w * p.h * 4);
+  for (let y = 0; y < p.h; y++) for (let x = 0; x < p.w; x++) data.set(f(x, y).map(Math.round), 4 * (y * p.w + x));
+  return { width: p.w, height: p.h, data };
+}
+/** As a drawing app exports it: strokes of one colour whose opacity is the digit, on a transparent canvas (0, 0, 0, 0). */
+const onTransparent = (n: number, ink: [number, number, number], p: Place) =>
+  canvas(p, (x, y) => {
+    const v = inkAt(n, p, x, y);
+    return v > 0 ? [...ink, 255 * v] : [0, 0, 0, 0];
+  });
+/** Dark ink on paper lit unevenly: the paper's grey goes linearly from `from` at one side to `to` at the other (side 0-3: from the left, right, top, bottom); ink darkens the paper by the digit's value. */
+const underGradient = (n: number, p: Place & { from: number; to: number; side: number }) =>
+  canvas(p, (x, y) => {
+    const f = [x / (p.w - 1), 1 - x / (p.w - 1), y / (p.h - 1), 1 - y / (p.h - 1)][p.side];
+    const g = (p.from + (p.to - p.from) * f) * (1 - inkAt(n, p, x, y));
+    return [g, g, g, 255];
+  });
+/** A dim photo of paper: darker corners (the border's mean grey is below half), light from the left, dark ink, sensor noise; saved as JPEG by the test. */
+const dimPhoto = (n: number, p: Place) => {
+  let seed = n + 1;
+  const uniform = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  return canvas(p, (x, y) => {
+    const r2 = ((x - p.w / 2) / (p.w / 2)) ** 2 + ((y - p.h / 2) / (p.h / 2)) ** 2;
+    const paper = 205 - 45 * r2 - 30 * (x / p.w);
+    const g = Math.min(255, Math.max(0, paper * (1 - 0.8 * inkAt(n, p, x, y)) + 8 * (uniform() - 0.5)));
+    return [g, 0.97 * g, 0.93 * g, 255];
+  });
+};
+/** A light digit on a dark opaque card whose rounded corners (radius r) are transparent. */
+const roundedCard = (n: number, p: Place & { r: number }) =>
+  canvas(p, (x, y) => {
+    const dx = Math.max(0, p.r - x, x - (p.w - 1 - p.r)), dy = Math.max(0, p.r - y, y - (p.h - 1 - p.r));
+    if (dx * dx + dy * dy > p.r * p.r) return [0, 0, 0, 0];
+    const g = 20 + 235 * inkAt(n, p, x, y);
+    return [g, g, g, 255];
+  });
+/** Where test digit n's ink (pixels above 20 % of full) lies on the canvas. */
+function digitBox(n: number, p: Place) {
+  let c0 = 28, r0 = 28, c1 = -1, r1 = -1;
+  for (let r = 0; r < 28; r++) {
+    for (let c = 0; c < 28; c++) {
+      if (mnist.test.images[n * 784 + r * 28 + c] > 0.2 * 255) [c0, c1, r0, r1] = [Math.min(c0, c), Math.max(c1, c), Math.min(r0, r), Math.max(r1, r)];
+    }
+  }
+  return { x: p.x + c0 * p.zoom, y: p.y + r0 * p.zoom, width: (c1 - c0 + 1) * p.zoom, height: (r1 - r0 + 1) * p.zoom };
+}
 const writePng = (name: string, img: { width: number; height: number; data: Buffer }) => {
   const png = new PNG({ width: img.width, height: img.height });
   img.data.copy(png.data);
@@ -115,6 +170,49 @@ describe('preprocessing as MNIST was made', () => {
     // borderline digit in 30 may change class; more would mean the preprocessing is wrong
     console.log(`digits classified as the original, out of ${DIGITS}: ${JSON.stringify(agree)}`);
     for (const name of Object.keys(variants)) expect(agree[name], `${name}: ${JSON.stringify(agree)}`).toBeGreaterThanOrEqual(DIGITS - 1);
+  });
+
+  it(`${DIGITS} real test digits on a transparent canvas (white, black, blue strokes), on a card with transparent corners, under uneven light, and in a dim noisy photo: the original's class, and the digit's own ink box`, () => {
+    const place = (n: number): Place => ({ zoom: 3, x: 8 + ((n * 7) % 25), y: 6 + ((n * 5) % 15), w: 130, h: 115 });
+    const lit = (n: number) => ({ zoom: 4, x: 16 + ((n * 53) % 120), y: 10 + ((n * 17) % 30), w: 270, h: 160, from: 220, to: 140, side: n % 4 });
+    const photo = (n: number): Place => ({ zoom: 5, x: 40 + ((n * 29) % 120), y: 20 + ((n * 13) % 60), w: 320, h: 240 });
+    const variants: Record<string, { make: (n: number) => Rgba; at: (n: number) => Place; background: string; jpeg?: boolean }> = {
+      whiteOnTransparent: { make: (n) => onTransparent(n, [255, 255, 255], place(n)), at: place, background: 'transparent' },
+      blackOnTransparent: { make: (n) => onTransparent(n, [0, 0, 0], place(n)), at: place, background: 'transparent' },
+      blueOnTransparent: { make: (n) => onTransparent(n, [40, 90, 220], place(n)), at: place, background: 'transparent' },
+      cardWithTransparentCorners: { make: (n) => roundedCard(n, { ...place(n), r: 14 }), at: place, background: 'dark' },
+      unevenLight: { make: (n) => underGradient(n, lit(n)), at: lit, background: 'light' },
+      dimPhotoJpeg: { make: (n) => dimPhoto(n, photo(n)), at: photo, background: 'light', jpeg: true },
+    };
+    const agree: Record<string, number> = {};
+    for (const [name, v] of Object.entries(variants)) {
+      agree[name] = 0;
+      for (let n = 0; n < DIGITS; n++) {
+        const original = predict(mnist.test.images.subarray(n * 784, n * 784 + 784));
+        const file = v.jpeg ? writeJpeg(`${name}${n}.jpg`, v.make(n)) : writePng(`${name}${n}.png`, v.make(n));
+        const p = mnistify(readImage(file), file);
+        expect(p.background, `${name} ${n}`).toBe(v.background);
+        // the crop is the digit itself (within one of its pixels), not a corner or the dark side of the light
+        const want = digitBox(n, v.at(n)), z = v.at(n).zoom;
+        for (const k of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(p.box[k] - want[k]), `${name} ${n} box ${JSON.stringify(p.box)} vs ${JSON.stringify(want)}`).toBeLessThanOrEqual(z);
+        if (predict(p.pixels) === original) agree[name]++;
+      }
+    }
+    console.log(`digits classified as the original, out of ${DIGITS}: ${JSON.stringify(agree)}`);
+    for (const name of Object.keys(variants)) expect(agree[name], `${name}: ${JSON.stringify(agree)}`).toBeGreaterThanOrEqual(DIGITS - 1);
+  });
+
+  it('a picture with an alpha channel but no transparent border is composited over its own paper', () => {
+    // dark ink on white paper whose strokes are half transparent: as if drawn with a soft pencil
+    const p = { zoom: 2, x: 10, y: 10, w: 80, h: 80 };
+    const soft = canvas(p, (x, y) => (inkAt(5, p, x, y) > 0 ? [0, 0, 0, 255 * inkAt(5, p, x, y)] : [255, 255, 255, 255]));
+    const file = writePng('soft.png', soft);
+    const a = mnistify(readImage(file), file);
+    const b = mnistify(readImage(writePng('solid.png', picture(mnist.test, 5, { ...p, darkOnLight: true }))), 'solid');
+    expect(a.background).toBe('light');
+    let diff = 0;
+    for (let i = 0; i < 784; i++) diff = Math.max(diff, Math.abs(a.pixels[i] - b.pixels[i]));
+    expect(diff).toBeLessThanOrEqual(20);
   });
 
   it('rejects what is not a picture of a digit, in one line', () => {

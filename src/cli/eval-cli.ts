@@ -13,7 +13,7 @@ import { out, pct } from './style.js';
 import { confusionTable } from './tables.js';
 import { drawDigit, outputBars } from './digit-view.js';
 import { readImage } from '../image/decode.js';
-import { mnistify, type Prepared } from '../image/mnistify.js';
+import { mnistify, type Background, type Prepared } from '../image/mnistify.js';
 import { CnnError } from '../errors.js';
 
 interface EvalCliOptions {
@@ -99,14 +99,14 @@ async function classifyImages(params: Float64Array, files: string[], o: EvalCliO
     if (o.json) {
       const rows = results.map((r) =>
         'prediction' in r
-          ? { file: r.file, prediction: r.prediction, outputs: Array.from(r.outputs), inverted: r.inverted, box: r.box, input: Array.from(r.pixels) }
+          ? { file: r.file, prediction: r.prediction, outputs: Array.from(r.outputs), background: r.background, inverted: r.inverted, box: r.box, input: Array.from(r.pixels) }
           : { file: r.file, error: withoutPrefix(r.error!.message, r.file) },
       );
       process.stdout.write(JSON.stringify(rows) + '\n');
     } else {
       for (const r of results) {
         if (!('prediction' in r)) continue;
-        console.log(`${out.bold(r.file)}: ${out.bold.green(`predicted ${r.prediction}`)}  (${r.inverted ? 'dark on light, inverted' : 'light on dark'}; ink box ${r.box.width}x${r.box.height} at ${r.box.x},${r.box.y})`);
+        console.log(`${out.bold(r.file)}: ${out.bold.green(`predicted ${r.prediction}`)}  (${BACKGROUND[r.background]}; ink box ${r.box.width}x${r.box.height} at ${r.box.x},${r.box.y})`);
         console.log(out.dim('what the network sees (28x28):'));
         console.log(drawDigit(r.pixels, out));
         console.log(out.dim('outputs ŷ (eq 12):'));
@@ -122,6 +122,13 @@ async function classifyImages(params: Float64Array, files: string[], o: EvalCliO
     await engine?.close();
   }
 }
+
+/** How each kind of picture was read, for the line under its name. */
+const BACKGROUND: Record<Background, string> = {
+  light: 'dark on light, inverted',
+  dark: 'light on dark',
+  transparent: 'on a transparent canvas, ink from opacity',
+};
 
 /** A message without the "file: " it starts with (the JSON row names the file already). */
 function withoutPrefix(message: string, file: string): string {

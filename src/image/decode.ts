@@ -1,6 +1,7 @@
 /**
  * Decoding a user's picture (PNG or JPEG, any size, colour or grey, with or without alpha) to
- * grey levels in [0, 1] (0 black, 1 white), alpha composited over white paper.
+ * grey levels in [0, 1] (0 black, 1 white) and, when some pixel is not opaque, the opacity: what
+ * transparency means (a transparent canvas, paper showing through) is decided in mnistify.ts.
  * PNG by pngjs, JPEG by jpeg-js: pure JavaScript decoders, nothing to compile.
  */
 import jpeg from 'jpeg-js';
@@ -12,8 +13,10 @@ import { precheckPng } from './png-precheck.js';
 export interface GreyImage {
   width: number;
   height: number;
-  /** Row-major luminance in [0, 1]. */
+  /** Row-major luma of the colour in [0, 1] (0 black, 1 white), alpha not applied. */
   grey: Float64Array;
+  /** Row-major opacity in [0, 1]; absent when every pixel is opaque. */
+  alpha?: Float64Array;
 }
 
 /** Larger pictures are refused rather than decoded into gigabytes. */
@@ -52,10 +55,12 @@ export function decodeImage(buf: Uint8Array, source: string): GreyImage {
   }
   if (width * height > MAX_IMAGE_PIXELS) throw new CnnError(`${source}: ${width}x${height} pixels, more than the limit of ${MAX_IMAGE_PIXELS}`);
   const grey = new Float64Array(width * height);
+  let alpha: Float64Array | undefined;
   for (let i = 0; i < grey.length; i++) {
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3] / 255;
-    const y = (0.299 * r + 0.587 * g + 0.114 * b) / 255; // ITU-R BT.601 luma
-    grey[i] = a * y + (1 - a); // over white paper
+    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3];
+    grey[i] = (0.299 * r + 0.587 * g + 0.114 * b) / 255; // ITU-R BT.601 luma
+    if (a !== 255) alpha ??= new Float64Array(grey.length).fill(1);
+    if (alpha) alpha[i] = a / 255;
   }
-  return { width, height, grey };
+  return alpha ? { width, height, grey, alpha } : { width, height, grey };
 }
