@@ -3,15 +3,17 @@
  * wrong, where, and what was expected; a non-zero exit; no stack trace; no file written.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync, ftruncateSync } from 'node:fs';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, symlinkSync, writeFileSync, ftruncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { encodeIdxImages, encodeIdxLabels } from '../src/data/idx.js';
 import { FORMAT, serializeModel, VERSION } from '../src/io/model-file.js';
 import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';
+import { craftPng } from './helpers/craft-png.js';
 import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
 
 const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
@@ -19,8 +21,8 @@ const bin = (name: string) => join(ROOT, 'bin', `${name}.js`);
 const trainImages = gunzipSync(readFileSync(join(FIXTURE_DIR, 'train-images-idx3-ubyte.gz')));
 const trainLabels = gunzipSync(readFileSync(join(FIXTURE_DIR, 'train-labels-idx1-ubyte.gz')));
 
-/** A data folder with the fixture's files, one of them replaced (or a folder / absent). */
-function dataDir(name: string, content: Uint8Array | 'dir' | 'absent'): string {
+/** A data folder with the fixture's files, one of them replaced (or a folder / absent / a FIFO / a link to /dev/zero). */
+function dataDir(name: string, content: Uint8Array | 'dir' | 'absent' | Special): string {
   const d = mkdtempSync(join(tmpdir(), 'cnn-bad-data-'));
   writeFileSync(join(d, 'train-images-idx3-ubyte'), trainImages);
   writeFileSync(join(d, 'train-labels-idx1-ubyte'), trainLabels);
@@ -33,11 +35,22 @@ function dataDir(name: string, content: Uint8Array | 'dir' | 'absent'): string {
     mkdirSync(p);
   } else if (content === 'absent') {
     spawnSync('rm', [p]);
+  } else if (typeof content === 'string') {
+    spawnSync('rm', [p]);
+    special(p, content);
   } else {
     writeFileSync(p, content);
   }
   return d;
 }
+/** Files that never end or never open: a FIFO nobody writes to, a symbolic link to /dev/zero. */
+type Special = 'fifo' | 'zero';
+function special(path: string, kind: Special): string {
+  if (kind === 'fifo') expect(spawnSync('mkfifo', [path]).status).toBe(0);
+  else symlinkSync('/dev/zero', path);
+  return path;
+}
+const specialFile = (name: string, kind: Special) => special(join(mkdtempSync(join(tmpdir(), 'cnn-special-')), name), kind);
 function header(words: number[]): Uint8Array {
   const b = new Uint8Array(4 * words.length);
   words.forEach((w, i) => new DataView(b.buffer).setUint32(4 * i, w));
@@ -50,6 +63,15 @@ function modelFile(content: string | ((m: any) => unknown)): string {
   writeFileSync(join(d, 'model.json'), text);
   return join(d, 'model.json');
 }
+
+/** A model file where the number MARK, set by `edit`, is written as `literal` (a number JSON.stringify cannot write). */
+const MARK = 0.123456789;
+const modelWithLiteral = (edit: (m: any) => unknown, literal: string) => {
+  const m = goodModel();
+  edit(m);
+  return modelFile(JSON.stringify(m).replace(String(MARK), literal));
+};
+const checkpointResume = () => ({ completedEpochs: 0, position: 10, epochRng: [1, 2, 3, 4], epochLoss: 1, epochErrors: 0, epochSeconds: 1, blockLoss: 1, curve: [] });
 
 type Case = [label: string, bin: 'cnn-train' | 'cnn-eval', args: () => string[], expected: RegExp];
 const T = 'train-images-idx3-ubyte', L = 'train-labels-idx1-ubyte';
@@ -75,6 +97,11 @@ const cases: Case[] = [
   ['a model with a wrong shape', 'cnn-eval', () => [modelFile((m) => { m.parameters.k2 = m.parameters.k2[0]; return m; })], /parameters\.k2 is an array of 12, expected an array of 6 \(shape 6x12x5x5\)/],
   ['a model with a string for a number', 'cnn-eval', () => [modelFile((m) => { m.parameters.b1[2] = 'zero'; return m; })], /parameters\.b1\[2\] is "zero", expected a finite number/],
   ['a model with NaN', 'cnn-eval', () => [modelFile(JSON.stringify(goodModel()).replace('"b1":[0', '"b1":[NaN'))], /not valid JSON/],
+  ['a model with 1e999', 'cnn-eval', () => [modelWithLiteral((m) => (m.parameters.k1[0][0][0] = MARK), '1e999')], /parameters\.k1\[0\]\[0\]\[0\] is not a finite number \(1e999 overflows\)$/],
+  ['a model with -1e999', 'cnn-eval', () => [modelWithLiteral((m) => (m.parameters.b[9] = MARK), '-1e999')], /parameters\.b\[9\] is not a finite number \(-1e999 overflows\)$/],
+  ['--resume from a checkpoint with -1E+999 as its loss', 'cnn-train', () => [
+    '--data', FIXTURE_DIR, '--resume', modelWithLiteral((m) => (m.resume = { ...checkpointResume(), epochLoss: MARK }), '-1E+999'),
+  ], /resume\.epochLoss is not a finite number \(-1E\+999 overflows\)$/],
   ['a 1 GB model file', 'cnn-eval', () => {
     const d = mkdtempSync(join(tmpdir(), 'cnn-big-'));
     const fd = openSync(join(d, 'huge.json'), 'w');
@@ -114,6 +141,77 @@ describe('hostile input through the CLI', () => {
       expect(readdirSync(cwd)).toEqual([]); // nothing written where it ran
     });
   }
+});
+
+/** A file in a fresh temporary folder. */
+function tmpFile(name: string, content: Uint8Array): string {
+  const p = join(mkdtempSync(join(tmpdir(), 'cnn-costly-')), name);
+  writeFileSync(p, content);
+  return p;
+}
+/** A small real JPEG whose start-of-frame header is rewritten to declare width x height. */
+function jpegDeclaring(width: number, height: number): Uint8Array {
+  const buf = Buffer.from(jpeg.encode({ width: 8, height: 8, data: Buffer.alloc(8 * 8 * 4, 128) }, 90).data);
+  const sof = buf.indexOf(Buffer.from([0xff, 0xc0]));
+  buf.writeUInt16BE(height, sof + 5);
+  buf.writeUInt16BE(width, sof + 7);
+  return buf;
+}
+
+// input that would cost minutes or gigabytes if it were read before being checked: each case
+// runs under a hard timeout (a hang or a runaway allocation fails instead of stalling the suite)
+// and must be refused in one line within a few seconds
+const costly: Case[] = [
+  ['a 69-byte PNG declaring 30000x30000 pixels', 'cnn-eval', () => [modelFile((m) => m), '--image', tmpFile('bomb.png', craftPng({ width: 30000, height: 30000, raw: new Uint8Array(1) }))],
+    /bomb\.png: 30000x30000 pixels, more than the limit of 40000000$/],
+  ['a JPEG declaring 30000x30000 pixels', 'cnn-eval', () => [modelFile((m) => m), '--image', tmpFile('bomb.jpg', jpegDeclaring(30000, 30000))],
+    /bomb\.jpg: cannot decode JPEG \(maxResolutionInMP limit exceeded by 860MP\)$/],
+  ['an interlaced 1x1 PNG whose data inflates to 64 MB', 'cnn-eval', () => [modelFile((m) => m), '--image', tmpFile('zip.png', craftPng({ width: 1, height: 1, interlace: 1, raw: new Uint8Array(64 << 20) }))],
+    /zip\.png: image data inflates to more than the 2 bytes a 1x1 picture needs$/],
+  // files that are not regular files: a FIFO blocks the reader forever, /dev/zero never ends
+  ['a model file that is a FIFO', 'cnn-eval', () => [specialFile('model.json', 'fifo')], /model\.json: is a FIFO, expected a model JSON file$/],
+  ['a model file that is a link to /dev/zero', 'cnn-eval', () => [specialFile('model.json', 'zero')], /model\.json: is a character device, expected a model JSON file$/],
+  ['--resume from a FIFO', 'cnn-train', () => ['--data', FIXTURE_DIR, '--resume', specialFile('model.ckpt.json', 'fifo')], /model\.ckpt\.json: is a FIFO, expected a model JSON file$/],
+  ['an IDX file that is a FIFO', 'cnn-train', () => ['--data', dataDir(T, 'fifo')], /train-images-idx3-ubyte: is a FIFO, expected an IDX file$/],
+  ['an IDX file that is a link to /dev/zero', 'cnn-train', () => ['--data', dataDir(T, 'zero')], /train-images-idx3-ubyte: is a character device, expected an IDX file$/],
+  ['a test IDX file that is a FIFO, for cnn-eval', 'cnn-eval', () => [modelFile((m) => m), '--data', dataDir('t10k-labels-idx1-ubyte', 'fifo')], /t10k-labels-idx1-ubyte: is a FIFO, expected an IDX file$/],
+  ['a data folder that is a FIFO', 'cnn-train', () => ['--data', specialFile('mnist', 'fifo')], /mnist: is a FIFO, expected a folder with the MNIST IDX files$/],
+  ['an image that is a FIFO', 'cnn-eval', () => [modelFile((m) => m), '--image', specialFile('digit.png', 'fifo')], /digit\.png: is a FIFO, expected a PNG or JPEG image$/],
+  ['an image that is a link to /dev/zero', 'cnn-eval', () => [modelFile((m) => m), '--image', specialFile('digit.png', 'zero')], /digit\.png: is a character device, expected a PNG or JPEG image$/],
+];
+
+describe('costly input is refused before it is read', () => {
+  for (const [label, name, args, expected] of costly) {
+    it(`${name}: ${label}`, () => {
+      const cwd = mkdtempSync(join(tmpdir(), 'cnn-cwd-'));
+      const argv = args();
+      const t0 = performance.now();
+      const r = spawnSync(process.execPath, [bin(name), ...argv], { cwd, env, encoding: 'utf8', timeout: 6000, killSignal: 'SIGKILL' });
+      const ms = performance.now() - t0;
+      expect(r.signal, 'killed by the timeout').toBeNull();
+      expect(ms).toBeLessThan(3000);
+      expect(r.status).toBe(1);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(expected);
+      expect(readdirSync(cwd)).toEqual([]);
+    });
+  }
+});
+
+describe('odd but valid input is accepted', () => {
+  it('a model file starting with a UTF-8 byte-order mark evaluates as without it', () => {
+    const plain = modelFile((m) => m);
+    const bom = join(mkdtempSync(join(tmpdir(), 'cnn-bom-')), 'model.json');
+    writeFileSync(bom, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), readFileSync(plain)]));
+    const evaluate = (model: string) => spawnSync(process.execPath, [bin('cnn-eval'), model, '--data', FIXTURE_DIR, '--json'], { env, encoding: 'utf8' });
+    const a = evaluate(plain), b = evaluate(bom);
+    expect(b.stderr).toBe('');
+    expect(b.status).toBe(0);
+    const { seconds: _a, model: _ma, ...ra } = JSON.parse(a.stdout);
+    const { seconds: _b, model: _mb, ...rb } = JSON.parse(b.stdout);
+    expect(rb).toEqual(ra);
+  });
 });
 
 describe('a full disk', () => {

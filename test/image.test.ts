@@ -3,7 +3,7 @@
  * colour) are classified as the network classifies the original MNIST image.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jpeg from 'jpeg-js';
@@ -17,6 +17,7 @@ import { decodeImage, readImage } from '../src/image/decode.js';
 import { mnistify } from '../src/image/mnistify.js';
 import { saveModel } from '../src/io/model-file.js';
 import { train } from '../src/train/train.js';
+import { adam7Rgba, craftPng } from './helpers/craft-png.js';
 import { ROOT } from './helpers/fixture.js';
 
 const mnist = loadMnist();
@@ -40,6 +41,61 @@ function picture(test: Dataset, n: number, o: { zoom: number; x: number; y: numb
     }
   }
   return { width: o.w, height: o.h, data };
+}
+type Rgba = { width: number; height: number; data: Buffer };
+type Place = { zoom: number; x: number; y: number; w: number; h: number };
+/** The ink of test digit n (0..1) at canvas pixel (cx, cy) when drawn scaled by `zoom` at (x, y); 0 outside it. */
+function inkAt(n: number, p: Place, cx: number, cy: number): number {
+  const c = Math.floor((cx - p.x) / p.zoom), r = Math.floor((cy - p.y) / p.zoom);
+  return c >= 0 && c < 28 && r >= 0 && r < 28 ? mnist.test.images[n * 784 + r * 28 + c] / 255 : 0;
+}
+/** A canvas whose every pixel is f(x, y) as [r, g, b, a]. */
+function canvas(p: Place, f: (x: number, y: number) => [number, number, number, number]): Rgba {
+  const data = Buffer.alloc(p.w * p.h * 4);
+  for (let y = 0; y < p.h; y++) for (let x = 0; x < p.w; x++) data.set(f(x, y).map(Math.round), 4 * (y * p.w + x));
+  return { width: p.w, height: p.h, data };
+}
+/** As a drawing app exports it: strokes of one colour whose opacity is the digit, on a transparent canvas (0, 0, 0, 0). */
+const onTransparent = (n: number, ink: [number, number, number], p: Place) =>
+  canvas(p, (x, y) => {
+    const v = inkAt(n, p, x, y);
+    return v > 0 ? [...ink, 255 * v] : [0, 0, 0, 0];
+  });
+/** Dark ink on paper lit unevenly: the paper's grey goes linearly from `from` at one side to `to` at the other (side 0-3: from the left, right, top, bottom); ink darkens the paper by the digit's value. */
+const underGradient = (n: number, p: Place & { from: number; to: number; side: number }) =>
+  canvas(p, (x, y) => {
+    const f = [x / (p.w - 1), 1 - x / (p.w - 1), y / (p.h - 1), 1 - y / (p.h - 1)][p.side];
+    const g = (p.from + (p.to - p.from) * f) * (1 - inkAt(n, p, x, y));
+    return [g, g, g, 255];
+  });
+/** A dim photo of paper: darker corners (the border's mean grey is below half), light from the left, dark ink, sensor noise; saved as JPEG by the test. */
+const dimPhoto = (n: number, p: Place) => {
+  let seed = n + 1;
+  const uniform = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  return canvas(p, (x, y) => {
+    const r2 = ((x - p.w / 2) / (p.w / 2)) ** 2 + ((y - p.h / 2) / (p.h / 2)) ** 2;
+    const paper = 205 - 45 * r2 - 30 * (x / p.w);
+    const g = Math.min(255, Math.max(0, paper * (1 - 0.8 * inkAt(n, p, x, y)) + 8 * (uniform() - 0.5)));
+    return [g, 0.97 * g, 0.93 * g, 255];
+  });
+};
+/** A light digit on a dark opaque card whose rounded corners (radius r) are transparent. */
+const roundedCard = (n: number, p: Place & { r: number }) =>
+  canvas(p, (x, y) => {
+    const dx = Math.max(0, p.r - x, x - (p.w - 1 - p.r)), dy = Math.max(0, p.r - y, y - (p.h - 1 - p.r));
+    if (dx * dx + dy * dy > p.r * p.r) return [0, 0, 0, 0];
+    const g = 20 + 235 * inkAt(n, p, x, y);
+    return [g, g, g, 255];
+  });
+/** Where test digit n's ink (pixels above 20 % of full) lies on the canvas. */
+function digitBox(n: number, p: Place) {
+  let c0 = 28, r0 = 28, c1 = -1, r1 = -1;
+  for (let r = 0; r < 28; r++) {
+    for (let c = 0; c < 28; c++) {
+      if (mnist.test.images[n * 784 + r * 28 + c] > 0.2 * 255) [c0, c1, r0, r1] = [Math.min(c0, c), Math.max(c1, c), Math.min(r0, r), Math.max(r1, r)];
+    }
+  }
+  return { x: p.x + c0 * p.zoom, y: p.y + r0 * p.zoom, width: (c1 - c0 + 1) * p.zoom, height: (r1 - r0 + 1) * p.zoom };
 }
 const writePng = (name: string, img: { width: number; height: number; data: Buffer }) => {
   const png = new PNG({ width: img.width, height: img.height });
@@ -116,6 +172,49 @@ describe('preprocessing as MNIST was made', () => {
     for (const name of Object.keys(variants)) expect(agree[name], `${name}: ${JSON.stringify(agree)}`).toBeGreaterThanOrEqual(DIGITS - 1);
   });
 
+  it(`${DIGITS} real test digits on a transparent canvas (white, black, blue strokes), on a card with transparent corners, under uneven light, and in a dim noisy photo: the original's class, and the digit's own ink box`, () => {
+    const place = (n: number): Place => ({ zoom: 3, x: 8 + ((n * 7) % 25), y: 6 + ((n * 5) % 15), w: 130, h: 115 });
+    const lit = (n: number) => ({ zoom: 4, x: 16 + ((n * 53) % 120), y: 10 + ((n * 17) % 30), w: 270, h: 160, from: 220, to: 140, side: n % 4 });
+    const photo = (n: number): Place => ({ zoom: 5, x: 40 + ((n * 29) % 120), y: 20 + ((n * 13) % 60), w: 320, h: 240 });
+    const variants: Record<string, { make: (n: number) => Rgba; at: (n: number) => Place; background: string; jpeg?: boolean }> = {
+      whiteOnTransparent: { make: (n) => onTransparent(n, [255, 255, 255], place(n)), at: place, background: 'transparent' },
+      blackOnTransparent: { make: (n) => onTransparent(n, [0, 0, 0], place(n)), at: place, background: 'transparent' },
+      blueOnTransparent: { make: (n) => onTransparent(n, [40, 90, 220], place(n)), at: place, background: 'transparent' },
+      cardWithTransparentCorners: { make: (n) => roundedCard(n, { ...place(n), r: 14 }), at: place, background: 'dark' },
+      unevenLight: { make: (n) => underGradient(n, lit(n)), at: lit, background: 'light' },
+      dimPhotoJpeg: { make: (n) => dimPhoto(n, photo(n)), at: photo, background: 'light', jpeg: true },
+    };
+    const agree: Record<string, number> = {};
+    for (const [name, v] of Object.entries(variants)) {
+      agree[name] = 0;
+      for (let n = 0; n < DIGITS; n++) {
+        const original = predict(mnist.test.images.subarray(n * 784, n * 784 + 784));
+        const file = v.jpeg ? writeJpeg(`${name}${n}.jpg`, v.make(n)) : writePng(`${name}${n}.png`, v.make(n));
+        const p = mnistify(readImage(file), file);
+        expect(p.background, `${name} ${n}`).toBe(v.background);
+        // the crop is the digit itself (within one of its pixels), not a corner or the dark side of the light
+        const want = digitBox(n, v.at(n)), z = v.at(n).zoom;
+        for (const k of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(p.box[k] - want[k]), `${name} ${n} box ${JSON.stringify(p.box)} vs ${JSON.stringify(want)}`).toBeLessThanOrEqual(z);
+        if (predict(p.pixels) === original) agree[name]++;
+      }
+    }
+    console.log(`digits classified as the original, out of ${DIGITS}: ${JSON.stringify(agree)}`);
+    for (const name of Object.keys(variants)) expect(agree[name], `${name}: ${JSON.stringify(agree)}`).toBeGreaterThanOrEqual(DIGITS - 1);
+  });
+
+  it('a picture with an alpha channel but no transparent border is composited over its own paper', () => {
+    // dark ink on white paper whose strokes are half transparent: as if drawn with a soft pencil
+    const p = { zoom: 2, x: 10, y: 10, w: 80, h: 80 };
+    const soft = canvas(p, (x, y) => (inkAt(5, p, x, y) > 0 ? [0, 0, 0, 255 * inkAt(5, p, x, y)] : [255, 255, 255, 255]));
+    const file = writePng('soft.png', soft);
+    const a = mnistify(readImage(file), file);
+    const b = mnistify(readImage(writePng('solid.png', picture(mnist.test, 5, { ...p, darkOnLight: true }))), 'solid');
+    expect(a.background).toBe('light');
+    let diff = 0;
+    for (let i = 0; i < 784; i++) diff = Math.max(diff, Math.abs(a.pixels[i] - b.pixels[i]));
+    expect(diff).toBeLessThanOrEqual(20);
+  });
+
   it('rejects what is not a picture of a digit, in one line', () => {
     expect(() => decodeImage(Buffer.from('hello world'), 'h.txt')).toThrow(/h\.txt: not a PNG or JPEG image/);
     const png = PNG.sync.write(Object.assign(new PNG({ width: 4, height: 4 }), {}));
@@ -125,6 +224,28 @@ describe('preprocessing as MNIST was made', () => {
     });
     expect(() => mnistify(readImage(blank), 'blank.png')).toThrow(/blank\.png: no digit found/);
     expect(() => readImage(join(dir, 'missing.png'))).toThrow(/missing\.png: cannot read image \(ENOENT/);
+  });
+});
+
+describe('PNG checks before decoding', () => {
+  it('an interlaced PNG whose data is exactly what its size needs decodes to its pixels', () => {
+    for (const [w, h] of [[1, 1], [3, 2], [13, 9], [28, 28]]) {
+      const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 37) % 256));
+      const img = decodeImage(craftPng({ width: w, height: h, colorType: 6, interlace: 1, raw: adam7Rgba(w, h, rgba) }), `${w}x${h}.png`);
+      expect([img.width, img.height]).toEqual([w, h]);
+      for (let i = 0; i < w * h; i++) {
+        expect(img.grey[i]).toBeCloseTo((0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]) / 255, 12);
+      }
+    }
+  });
+  it('one byte more than the size needs is refused', () => {
+    const rgba = new Uint8Array(13 * 9 * 4).fill(255);
+    const raw = adam7Rgba(13, 9, rgba);
+    const extra = new Uint8Array(raw.length + 1);
+    extra.set(raw);
+    expect(() => decodeImage(craftPng({ width: 13, height: 9, colorType: 6, interlace: 1, raw: extra }), 'x.png')).toThrow(
+      new RegExp(`^x\\.png: image data inflates to more than the ${raw.length} bytes a 13x9 picture needs$`),
+    );
   });
 });
 
@@ -146,5 +267,42 @@ describe('cnn-eval --image', () => {
     const bad = spawnSync(process.execPath, [join(ROOT, 'bin', 'cnn-eval.js'), join(dir, 'model.json'), '--image', join(dir, 'model.json')], { encoding: 'utf8', env });
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toMatch(/^cnn-eval: error: .*model\.json: not a PNG or JPEG image/);
+  });
+
+  it('a bad file in a batch does not stop the others: their results, then one line naming the bad ones, exit 1', () => {
+    const env = { ...process.env, NO_COLOR: '1' };
+    const cwd = mkdtempSync(join(tmpdir(), 'cnn-batch-'));
+    writePng('first.png', picture(mnist.test, 0, { zoom: 2, x: 5, y: 5, w: 70, h: 70, darkOnLight: true }));
+    writeFileSync(join(cwd, 'notes.png'), 'hello');
+    writeJpeg('third.jpg', picture(mnist.test, 1, { zoom: 2, x: 5, y: 5, w: 70, h: 70, darkOnLight: true }));
+    copyFileSync(join(dir, 'first.png'), join(cwd, 'first.png'));
+    copyFileSync(join(dir, 'third.jpg'), join(cwd, 'third.jpg'));
+    const files = ['first.png', 'notes.png', 'third.jpg', 'missing.png'];
+    const run = (extra: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'cnn-eval.js'), join(dir, 'model.json'), '--image', ...files, ...extra], { cwd, encoding: 'utf8', env });
+    const why = /^cnn-eval: error: 2 of 4 images could not be classified: notes\.png: not a PNG or JPEG image \(unrecognised first bytes\); missing\.png: cannot read image \(ENOENT[^\n;]*\)$/;
+    const text = run([]);
+    expect(text.status).toBe(1);
+    expect(text.stderr.trim()).toMatch(why);
+    expect(text.stdout.match(/^\S+: predicted \d/gm)).toEqual([`first.png: predicted ${predict(mnist.test.images.subarray(0, 784))}`, `third.jpg: predicted ${predict(mnist.test.images.subarray(784, 1568))}`]);
+    const json = run(['--json']);
+    expect(json.status).toBe(1);
+    expect(json.stderr.trim()).toMatch(why);
+    const rows = JSON.parse(json.stdout);
+    expect(rows.map((r: { file: string }) => r.file)).toEqual(files);
+    expect(rows[0].prediction).toBe(predict(mnist.test.images.subarray(0, 784)));
+    expect(rows[2].prediction).toBe(predict(mnist.test.images.subarray(784, 1568)));
+    expect(rows[1]).toEqual({ file: 'notes.png', error: 'not a PNG or JPEG image (unrecognised first bytes)' });
+    expect(rows[3].error).toMatch(/^cannot read image \(ENOENT/);
+    expect(rows[3].prediction).toBeUndefined();
+  });
+
+  it('--image with --report is refused before anything is read or written', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'cnn-report-'));
+    const file = writePng('one.png', picture(mnist.test, 2, { zoom: 1, x: 0, y: 0, w: 28, h: 28, darkOnLight: true }));
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'cnn-eval.js'), join(dir, 'model.json'), '--image', file, '--report', 'r.html'], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim()).toBe('cnn-eval: error: --report cannot be combined with --image (the report is about the MNIST test set; run cnn-eval once for each)');
+    expect(readdirSync(cwd)).toEqual([]);
   });
 });

@@ -14,7 +14,8 @@ import { out, pct } from './style.js';
 import { confusionTable } from './tables.js';
 import { drawDigit, outputBars } from './digit-view.js';
 import { readImage } from '../image/decode.js';
-import { mnistify } from '../image/mnistify.js';
+import { mnistify, type Background, type Prepared } from '../image/mnistify.js';
+import { CnnError } from '../errors.js';
 
 interface EvalCliOptions {
   image?: string[];
@@ -46,6 +47,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   program.parse(argv);
   const o = program.opts<EvalCliOptions>();
   const modelPath = program.args[0];
+  if (o.image && o.report) throw new CnnError('--report cannot be combined with --image (the report is about the MNIST test set; run cnn-eval once for each)');
   const model = loadModel(modelPath);
   if (o.image) return classifyImages(model.parameters, o.image, o);
   if (o.report !== undefined && sameFile(o.report, modelPath)) throw new CnnError(`--report ${o.report} names the model file ${modelPath}; give the report its own file`);
@@ -76,31 +78,62 @@ export async function evalMain(argv: string[]): Promise<number> {
 
 /** `--image`: preprocess each picture as MNIST was made, show what the network sees and what it says. */
 async function classifyImages(params: Float64Array, files: string[], o: EvalCliOptions): Promise<number> {
-  const prepared = files.map((f) => ({ file: f, ...mnistify(readImage(f), f) }));
-  const engine = await createEngine(o.engine, 1);
+  // a file that cannot be used does not stop the others: they are shown, then the bad ones named
+  const items = files.map((file): { file: string; prepared?: Prepared; error?: CnnError } => {
+    try {
+      return { file, prepared: mnistify(readImage(file), file) };
+    } catch (e) {
+      if (!(e instanceof CnnError)) throw e;
+      if (files.length === 1) throw e;
+      return { file, error: e };
+    }
+  });
+  const failed = items.filter((it) => it.error);
+  const engine = failed.length < items.length ? await createEngine(o.engine, 1) : undefined;
   try {
-    engine.setParams(params);
-    const results = prepared.map((p) => {
+    engine?.setParams(params);
+    const results = items.map((it) => {
+      if (!engine || !it.prepared) return { file: it.file, error: it.error };
       const outputs = new Float64Array(10);
       const pred = new Uint8Array(1);
-      engine.predict({ count: 1, images: p.pixels, labels: new Uint8Array(1), source: p.file }, 0, 1, pred, outputs);
-      return { ...p, prediction: pred[0], outputs };
+      engine.predict({ count: 1, images: it.prepared.pixels, labels: new Uint8Array(1), source: it.file }, 0, 1, pred, outputs);
+      return { file: it.file, ...it.prepared, prediction: pred[0], outputs };
     });
     if (o.json) {
-      const rows = results.map((r) => ({ file: r.file, prediction: r.prediction, outputs: Array.from(r.outputs), inverted: r.inverted, box: r.box, input: Array.from(r.pixels) }));
+      const rows = results.map((r) =>
+        'prediction' in r
+          ? { file: r.file, prediction: r.prediction, outputs: Array.from(r.outputs), background: r.background, inverted: r.inverted, box: r.box, input: Array.from(r.pixels) }
+          : { file: r.file, error: withoutPrefix(r.error!.message, r.file) },
+      );
       process.stdout.write(JSON.stringify(rows) + '\n');
-      return 0;
+    } else {
+      for (const r of results) {
+        if (!('prediction' in r)) continue;
+        console.log(`${out.bold(r.file)}: ${out.bold.green(`predicted ${r.prediction}`)}  (${BACKGROUND[r.background]}; ink box ${r.box.width}x${r.box.height} at ${r.box.x},${r.box.y})`);
+        console.log(out.dim('what the network sees (28x28):'));
+        console.log(drawDigit(r.pixels, out));
+        console.log(out.dim('outputs ŷ (eq 12):'));
+        console.log(outputBars(r.outputs, r.prediction, out));
+        console.log('');
+      }
     }
-    for (const r of results) {
-      console.log(`${out.bold(r.file)}: ${out.bold.green(`predicted ${r.prediction}`)}  (${r.inverted ? 'dark on light, inverted' : 'light on dark'}; ink box ${r.box.width}x${r.box.height} at ${r.box.x},${r.box.y})`);
-      console.log(out.dim('what the network sees (28x28):'));
-      console.log(drawDigit(r.pixels, out));
-      console.log(out.dim('outputs ŷ (eq 12):'));
-      console.log(outputBars(r.outputs, r.prediction, out));
-      console.log('');
+    if (failed.length > 0) {
+      throw new CnnError(`${failed.length} of ${files.length} images could not be classified: ${failed.map((f) => f.error!.message).join('; ')}`);
     }
     return 0;
   } finally {
-    await engine.close();
+    await engine?.close();
   }
+}
+
+/** How each kind of picture was read, for the line under its name. */
+const BACKGROUND: Record<Background, string> = {
+  light: 'dark on light, inverted',
+  dark: 'light on dark',
+  transparent: 'on a transparent canvas, ink from opacity',
+};
+
+/** A message without the "file: " it starts with (the JSON row names the file already). */
+function withoutPrefix(message: string, file: string): string {
+  return message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message;
 }

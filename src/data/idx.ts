@@ -6,9 +6,9 @@
  * Everything is validated before any allocation proportional to the header: a header that lies
  * about its size is rejected by comparing it with the actual file length.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { CnnError, describeError } from '../errors.js';
+import { readRegularFile, type FileKind } from '../io/read-file.js';
 
 export const IMAGES_MAGIC = 2051;
 export const LABELS_MAGIC = 2049;
@@ -32,23 +32,16 @@ function isGzip(buf: Uint8Array): boolean {
   return buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
 }
 
+const IDX_FILE: FileKind = {
+  expected: 'an IDX file',
+  cannotRead: 'cannot read file',
+  maxBytes: MAX_IDX_BYTES,
+  tooLarge: (size) => `file is ${size} bytes, larger than the ${MAX_IDX_BYTES}-byte limit for IDX files`,
+};
+
 /** Read a file into memory, gunzipping it if it is gzip; one-line CnnError on any failure. */
 export function readMaybeGzip(path: string): Uint8Array {
-  let st;
-  try {
-    st = statSync(path);
-  } catch (e) {
-    throw new CnnError(`${path}: cannot read file (${describeError(e)})`);
-  }
-  if (st.isDirectory()) throw new CnnError(`${path}: is a directory, expected an IDX file`);
-  if (st.size > MAX_IDX_BYTES) throw new CnnError(`${path}: file is ${st.size} bytes, larger than the ${MAX_IDX_BYTES}-byte limit for IDX files`);
-  let raw: Buffer;
-  try {
-    raw = readFileSync(path);
-  } catch (e) {
-    throw new CnnError(`${path}: cannot read file (${describeError(e)})`);
-  }
-  return decodeMaybeGzip(raw, path);
+  return decodeMaybeGzip(readRegularFile(path, IDX_FILE), path);
 }
 
 /** The bytes themselves, or their gunzipped content when they start with the gzip magic. */

@@ -3,10 +3,11 @@
  * Pixels are scaled to [0, 1] (x/255) one image at a time inside the engines, never as a
  * float copy of the whole set.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { CnnError } from '../errors.js';
+import { CnnError, describeError } from '../errors.js';
+import { notRegular } from '../io/read-file.js';
 import { parseIdxImages, parseIdxLabels, readMaybeGzip } from './idx.js';
 
 export const IMAGE_SIZE = 28;
@@ -46,6 +47,18 @@ export function bundledMnistDir(): string {
   return join(dirname(pkg), 'data');
 }
 
+/** `dir` must be a folder (a FIFO or a file in its place is named as such). */
+function checkDataFolder(dir: string): void {
+  let st;
+  try {
+    st = statSync(dir, { throwIfNoEntry: false });
+  } catch (e) {
+    throw new CnnError(`${dir}: cannot read the data folder (${describeError(e)})`);
+  }
+  if (!st) throw new CnnError(`${dir}: data folder not found`);
+  if (!st.isDirectory()) throw new CnnError(`${dir}: is ${notRegular(st) ?? 'a file'}, expected a folder with the MNIST IDX files`);
+}
+
 /** `dir/name`, or `dir/name.gz` when only the compressed file exists. */
 function locate(dir: string, name: string): string {
   const raw = join(dir, name);
@@ -74,7 +87,7 @@ export type Split = 'train' | 'test';
 /** Load one split from a folder of IDX files (raw or .gz); the bundled MNIST when dir is undefined. */
 export function loadMnistSplit(split: Split, dir?: string): Dataset {
   const d = dir ?? bundledMnistDir();
-  if (dir !== undefined && !existsSync(d)) throw new CnnError(`${d}: data folder not found`);
+  if (dir !== undefined) checkDataFolder(d);
   return split === 'train'
     ? loadSplit(locate(d, FILES.trainImages), locate(d, FILES.trainLabels))
     : loadSplit(locate(d, FILES.testImages), locate(d, FILES.testLabels));

@@ -1,42 +1,44 @@
 /**
  * Decoding a user's picture (PNG or JPEG, any size, colour or grey, with or without alpha) to
- * grey levels in [0, 1] (0 black, 1 white), alpha composited over white paper.
+ * grey levels in [0, 1] (0 black, 1 white) and, when some pixel is not opaque, the opacity: what
+ * transparency means (a transparent canvas, paper showing through) is decided in mnistify.ts.
  * PNG by pngjs, JPEG by jpeg-js: pure JavaScript decoders, nothing to compile.
  */
-import { readFileSync, statSync } from 'node:fs';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { CnnError, describeError } from '../errors.js';
+import { readRegularFile, type FileKind } from '../io/read-file.js';
+import { precheckPng } from './png-precheck.js';
 
 export interface GreyImage {
   width: number;
   height: number;
-  /** Row-major luminance in [0, 1]. */
+  /** Row-major luma of the colour in [0, 1] (0 black, 1 white), alpha not applied. */
   grey: Float64Array;
+  /** Row-major opacity in [0, 1]; absent when every pixel is opaque. */
+  alpha?: Float64Array;
 }
 
 /** Larger pictures are refused rather than decoded into gigabytes. */
 export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
 export const MAX_IMAGE_PIXELS = 40_000_000;
 
+const IMAGE_FILE: FileKind = {
+  expected: 'a PNG or JPEG image',
+  cannotRead: 'cannot read image',
+  maxBytes: MAX_IMAGE_BYTES,
+  tooLarge: (size) => `file is ${size} bytes, more than the ${MAX_IMAGE_BYTES}-byte limit for images`,
+};
+
 export function readImage(path: string): GreyImage {
-  let buf: Buffer;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new CnnError(`${path}: is a directory, expected a PNG or JPEG image`);
-    if (st.size > MAX_IMAGE_BYTES) throw new CnnError(`${path}: file is ${st.size} bytes, more than the ${MAX_IMAGE_BYTES}-byte limit for images`);
-    buf = readFileSync(path);
-  } catch (e) {
-    if (e instanceof CnnError) throw e;
-    throw new CnnError(`${path}: cannot read image (${describeError(e)})`);
-  }
-  return decodeImage(buf, path);
+  return decodeImage(readRegularFile(path, IMAGE_FILE), path);
 }
 
 export function decodeImage(buf: Uint8Array, source: string): GreyImage {
   const isPng = buf.length > 8 && buf[0] === 0x89 && buf[1] === 0x50 && buf[2] === 0x4e && buf[3] === 0x47;
   const isJpeg = buf.length > 3 && buf[0] === 0xff && buf[1] === 0xd8 && buf[2] === 0xff;
   if (!isPng && !isJpeg) throw new CnnError(`${source}: not a PNG or JPEG image (unrecognised first bytes)`);
+  if (isPng) precheckPng(buf, source, MAX_IMAGE_PIXELS);
   let width: number, height: number, rgba: Uint8Array;
   try {
     if (isPng) {
@@ -53,10 +55,12 @@ export function decodeImage(buf: Uint8Array, source: string): GreyImage {
   }
   if (width * height > MAX_IMAGE_PIXELS) throw new CnnError(`${source}: ${width}x${height} pixels, more than the limit of ${MAX_IMAGE_PIXELS}`);
   const grey = new Float64Array(width * height);
+  let alpha: Float64Array | undefined;
   for (let i = 0; i < grey.length; i++) {
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3] / 255;
-    const y = (0.299 * r + 0.587 * g + 0.114 * b) / 255; // ITU-R BT.601 luma
-    grey[i] = a * y + (1 - a); // over white paper
+    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3];
+    grey[i] = (0.299 * r + 0.587 * g + 0.114 * b) / 255; // ITU-R BT.601 luma
+    if (a !== 255) alpha ??= new Float64Array(grey.length).fill(1);
+    if (alpha) alpha[i] = a / 255;
   }
-  return { width, height, grey };
+  return alpha ? { width, height, grey, alpha } : { width, height, grey };
 }

@@ -2,31 +2,66 @@
  * Turning a picture of a digit into an MNIST input the way MNIST itself was made (LeCun et al.):
  * ink white on black, the digit cropped to its ink, scaled with anti-aliasing to fit a 20x20 box
  * keeping its aspect ratio, then placed in 28x28 so that its centre of mass is at the centre.
+ * What is ink is decided against the picture's own background: opacity on a transparent canvas,
+ * otherwise the distance from a smooth surface fitted to the paper (background-fit.ts), so that
+ * uneven light is not ink. No Node APIs: this is bundled into a web page too.
  */
 import { CnnError } from '../errors.js';
+import { fitBackground } from './background-fit.js';
 import type { GreyImage } from './decode.js';
+
+export type Background = 'light' | 'dark' | 'transparent';
 
 export interface Prepared {
   /** 784 bytes, row-major, 0 background .. 255 ink, like the MNIST files. */
   pixels: Uint8Array;
+  /** Light paper (dark ink, inverted), dark paper (light ink), or a transparent canvas (ink is opacity). */
+  background: Background;
+  /** background === 'light'. */
   inverted: boolean;
   /** The ink's bounding box in the original picture. */
   box: { x: number; y: number; width: number; height: number };
 }
 
-/** Mean of the outermost ring of pixels: the background's grey level. */
-function borderMean(img: GreyImage): number {
-  const { width: w, height: h, grey } = img;
-  let s = 0, n = 0;
+/** The outermost ring of pixels (each once). */
+function* border(w: number, h: number): Generator<number> {
   for (let x = 0; x < w; x++) {
-    s += grey[x] + grey[(h - 1) * w + x];
-    n += 2;
+    yield x;
+    if (h > 1) yield (h - 1) * w + x;
   }
   for (let y = 1; y < h - 1; y++) {
-    s += grey[y * w] + grey[y * w + w - 1];
-    n += 2;
+    yield y * w;
+    if (w > 1) yield y * w + w - 1;
   }
-  return s / n;
+}
+
+/** The levels of the outermost ring of pixels. */
+function borderLevels(values: Float64Array, w: number, h: number): Float64Array {
+  return Float64Array.from(border(w, h), (i) => values[i]);
+}
+
+/**
+ * One level per pixel to find the ink in. Without transparency: the luma. On a canvas whose border
+ * is mostly transparent (a drawing app's export), the opacity itself is the ink, whatever its
+ * colour (white strokes on transparent are as common as black). With some transparency elsewhere
+ * (rounded corners, soft strokes on paper): composited over the paper seen at the border, so that
+ * transparent pixels look like that paper, not like white.
+ */
+function inkSource(img: GreyImage): { level: Float64Array; transparent: boolean } {
+  const { width: w, height: h, grey, alpha } = img;
+  if (!alpha) return { level: grey, transparent: false };
+  let clear = 0, ring = 0, paper = 0, opacity = 0;
+  for (const i of border(w, h)) {
+    ring++;
+    if (alpha[i] < 0.5) clear++;
+    paper += alpha[i] * grey[i];
+    opacity += alpha[i];
+  }
+  if (clear > ring / 2) return { level: alpha, transparent: true };
+  const under = paper / opacity;
+  const level = new Float64Array(w * h);
+  for (let i = 0; i < level.length; i++) level[i] = alpha[i] * grey[i] + (1 - alpha[i]) * under;
+  return { level, transparent: false };
 }
 
 /**
@@ -57,17 +92,29 @@ export function resizeArea(src: Float64Array, sw: number, sh: number, dw: number
 
 export function mnistify(img: GreyImage, source: string): Prepared {
   const { width: w, height: h } = img;
-  // ink in [0, 1]: dark-on-light pictures (a light border) are inverted
-  const bg = borderMean(img);
-  const inverted = bg > 0.5;
+  // the background is fitted as a smooth surface (uneven light is not ink); the ink is what lies
+  // away from it: below it on light paper (dark on light: inverted), above it on dark paper or a
+  // transparent canvas. On light paper ink is measured relative to the paper's brightness there
+  // (ink reflects a fraction of the light the paper does), elsewhere as the difference.
+  const { level, transparent } = inkSource(img);
+  const fit = fitBackground(level, w, h, borderLevels(level, w, h));
+  const inverted = !transparent && fit.below > fit.above;
+  const background: Background = transparent ? 'transparent' : inverted ? 'light' : 'dark';
   const ink = new Float64Array(w * h);
-  for (let i = 0; i < ink.length; i++) ink[i] = inverted ? 1 - img.grey[i] : img.grey[i];
-  // stretch contrast between the background level and the darkest ink
-  const bgInk = inverted ? 1 - bg : bg;
-  let max = 0;
-  for (const v of ink) if (v > max) max = v;
-  if (max - bgInk < 0.15) throw new CnnError(`${source}: no digit found (the picture has no contrast against its background)`);
-  for (let i = 0; i < ink.length; i++) ink[i] = Math.min(1, Math.max(0, (ink[i] - bgInk) / (max - bgInk)));
+  const bg = new Float64Array(w);
+  let contrast = 0, max = 0;
+  for (let y = 0; y < h; y++) {
+    fit.rows(y, bg);
+    for (let x = 0, i = y * w; x < w; x++, i++) {
+      const away = inverted ? bg[x] - level[i] : level[i] - bg[x];
+      if (away > contrast) contrast = away;
+      ink[i] = inverted ? away / Math.max(0.05, bg[x]) : away;
+      if (ink[i] > max) max = ink[i];
+    }
+  }
+  if (contrast < 0.15) throw new CnnError(`${source}: no digit found (the picture has no contrast against its background)`);
+  // stretch: the strongest ink is 1
+  for (let i = 0; i < ink.length; i++) ink[i] = Math.min(1, Math.max(0, ink[i] / max));
   // crop to the ink (pixels above a small threshold, so that paper noise does not count)
   let x0 = w, y0 = h, x1 = -1, y1 = -1;
   for (let y = 0; y < h; y++) {
@@ -106,5 +153,5 @@ export function mnistify(img: GreyImage, source: string): Prepared {
       if (tx >= 0 && tx < 28 && ty >= 0 && ty < 28) pixels[ty * 28 + tx] = Math.round(255 * small[y * dw + x]);
     }
   }
-  return { pixels, inverted, box: { x: x0, y: y0, width: cw, height: ch } };
+  return { pixels, background, inverted, box: { x: x0, y: y0, width: cw, height: ch } };
 }

@@ -1,15 +1,36 @@
 /**
  * Atomic file replacement: write a temporary file in the same folder, fsync it, rename it over
  * the target, fsync the folder. A crash at any point leaves either the old file or the new one.
+ * A path that is a symbolic link is written through: the file it points to is replaced (in that
+ * file's folder) and the link stays, as a plain write to the link would do.
  */
-import { closeSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { CnnError, describeError } from '../errors.js';
 
+/** The file `path` names: itself, or the end of its chain of symbolic links (which need not exist yet). */
+export function followLinks(path: string): string {
+  let p = path;
+  for (let hops = 0; hops < 40; hops++) {
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return p; // nothing there (yet): the write says why if it cannot create it
+    }
+    if (!st.isSymbolicLink()) return p;
+    p = resolve(dirname(p), readlinkSync(p));
+  }
+  throw Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
+}
+
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  let target = path;
+  let tmp: string | undefined;
   let fd: number | undefined;
   try {
+    target = followLinks(path);
+    tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
     fd = openSync(tmp, 'wx', 0o644);
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
@@ -17,7 +38,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     fsyncSync(fd);
     closeSync(fd);
     fd = undefined;
-    renameSync(tmp, path);
+    renameSync(tmp, target);
   } catch (e) {
     if (fd !== undefined) {
       try {
@@ -27,14 +48,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
       }
     }
     try {
-      unlinkSync(tmp);
+      if (tmp !== undefined) unlinkSync(tmp);
     } catch {
       /* never created */
     }
     throw new CnnError(`${path}: cannot write file (${describeError(e)}); any previous file there is unchanged`);
   }
   try {
-    const dfd = openSync(dirname(path), 'r');
+    const dfd = openSync(dirname(target), 'r');
     try {
       fsyncSync(dfd);
     } finally {
@@ -50,7 +71,13 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
  * accept a new file (probed with a temporary file that is removed at once).
  */
 export function checkWritable(path: string): void {
-  const dir = dirname(path);
+  let target: string;
+  try {
+    target = followLinks(path);
+  } catch (e) {
+    throw new CnnError(`${path}: cannot write there (${describeError(e)})`);
+  }
+  const dir = dirname(target);
   let st;
   try {
     st = statSync(dir);
@@ -58,7 +85,7 @@ export function checkWritable(path: string): void {
     throw new CnnError(`${path}: cannot write there (the folder ${dir} does not exist)`);
   }
   if (!st.isDirectory()) throw new CnnError(`${path}: cannot write there (${dir} is not a folder)`);
-  const probe = join(dir, `.${basename(path)}.${process.pid}.probe`);
+  const probe = join(dir, `.${basename(target)}.${process.pid}.probe`);
   try {
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);

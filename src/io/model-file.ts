@@ -6,11 +6,12 @@
  *     "resume": { ...where training stands, so that --resume continues exactly... } }
  * A checkpoint is a model file whose "resume" points into the middle of an epoch.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { CnnError, describeError } from '../errors.js';
 import { GROUPS, OFFSETS, PARAM_COUNT, SHAPES, type Group } from '../model/layout.js';
 import type { RngState } from '../model/rng.js';
 import { writeFileAtomic } from './atomic-write.js';
+import { overflowingNumbers } from './json-overflow.js';
+import { readRegularFile, type FileKind } from './read-file.js';
 
 export const FORMAT = 'cnn-train/zhang-2016';
 export const VERSION = 1;
@@ -114,8 +115,18 @@ export function saveModel(path: string, m: ModelFile): void {
   writeFileAtomic(path, serializeModel(m));
 }
 
+/** The literal in the source text at a path, when it is known (see overflowingNumbers). */
+export type LiteralAt = (where: string) => string | undefined;
+
+/** How a value that should be a finite number is described: the literal of an overflow, else the value. */
+function notFinite(v: unknown, where: string, literalAt: LiteralAt | undefined, expected: string): string {
+  const literal = typeof v === 'number' ? literalAt?.(where) : undefined;
+  if (literal !== undefined) return `${where} is not a finite number (${literal} overflows)`;
+  return `${where} is ${typeof v === 'number' ? String(v) : (JSON.stringify(v) ?? String(v))}, expected ${expected}`;
+}
+
 /** Copy a nested array of the given shape into flat[offset..], checking shape and finiteness. */
-function flatten(v: unknown, shape: readonly number[], flat: Float64Array, offset: number, where: string, source: string): number {
+function flatten(v: unknown, shape: readonly number[], flat: Float64Array, offset: number, where: string, source: string, literalAt?: LiteralAt): number {
   const dims = shape.map(String).join('x');
   if (!Array.isArray(v) || v.length !== shape[0]) {
     const got = Array.isArray(v) ? `an array of ${v.length}` : typeof v === 'object' ? (v === null ? 'null' : 'an object') : `a ${typeof v}`;
@@ -124,12 +135,10 @@ function flatten(v: unknown, shape: readonly number[], flat: Float64Array, offse
   for (let i = 0; i < shape[0]; i++) {
     const e = v[i];
     if (shape.length === 1) {
-      if (typeof e !== 'number' || !Number.isFinite(e)) {
-        throw new CnnError(`${source}: ${where}[${i}] is ${JSON.stringify(e) ?? String(e)}, expected a finite number`);
-      }
+      if (typeof e !== 'number' || !Number.isFinite(e)) throw new CnnError(`${source}: ${notFinite(e, `${where}[${i}]`, literalAt, 'a finite number')}`);
       flat[offset++] = e;
     } else {
-      offset = flatten(e, shape.slice(1), flat, offset, `${where}[${i}]`, source);
+      offset = flatten(e, shape.slice(1), flat, offset, `${where}[${i}]`, source, literalAt);
     }
   }
   return offset;
@@ -139,8 +148,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Validate a parsed document as a model file; every failure is a one-line CnnError. */
-export function parseModel(doc: unknown, source: string): ModelFile {
+/**
+ * Validate a parsed document as a model file; every failure is a one-line CnnError. `literalAt`
+ * gives the source text of a number that parsed to ±Infinity, for the message.
+ */
+export function parseModel(doc: unknown, source: string, literalAt?: LiteralAt): ModelFile {
   if (!isObject(doc)) throw new CnnError(`${source}: expected a JSON object with "format": "${FORMAT}"`);
   if (doc.format !== FORMAT) {
     throw new CnnError(`${source}: "format" is ${JSON.stringify(doc.format) ?? 'missing'}, expected "${FORMAT}"`);
@@ -158,7 +170,7 @@ export function parseModel(doc: unknown, source: string): ModelFile {
   const flat = new Float64Array(PARAM_COUNT);
   for (const g of GROUPS) {
     if (P[g] === undefined) throw new CnnError(`${source}: parameters.${g} is missing (shape ${SHAPES[g].join('x')})`);
-    flatten(P[g], SHAPES[g], flat, OFFSETS[g as Group].offset, `parameters.${g}`, source);
+    flatten(P[g], SHAPES[g], flat, OFFSETS[g as Group].offset, `parameters.${g}`, source, literalAt);
   }
   const m: ModelFile = { format: FORMAT, version: VERSION, parameters: flat };
   // "training" is free-form metadata (other tools write their own); it is typed only when it is
@@ -166,7 +178,7 @@ export function parseModel(doc: unknown, source: string): ModelFile {
   const problem = trainingProblem(doc.training);
   if (problem === null) m.training = doc.training as unknown as TrainingInfo;
   if (doc.resume !== undefined) {
-    m.resume = parseResume(doc.resume, source);
+    m.resume = parseResume(doc.resume, source, literalAt);
     if (problem !== null) throw new CnnError(`${source}: has a "resume" section but ${problem}`);
   }
   return m;
@@ -200,17 +212,18 @@ function trainingProblem(t: unknown): string | null {
   return null;
 }
 
-function parseResume(r: unknown, source: string): ResumeState {
+function parseResume(r: unknown, source: string, literalAt?: LiteralAt): ResumeState {
   const bad = (what: string) => new CnnError(`${source}: resume.${what}`);
+  const badNumber = (k: string, v: unknown, expected: string) => new CnnError(`${source}: ${notFinite(v, `resume.${k}`, literalAt, expected)}`);
   if (!isObject(r)) throw bad('must be an object');
   const int = (k: string) => {
     const v = r[k];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw bad(`${k} is ${JSON.stringify(v)}, expected a non-negative integer`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) throw badNumber(k, v, 'a non-negative integer');
     return v;
   };
   const num = (k: string) => {
     const v = r[k];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw bad(`${k} is ${JSON.stringify(v)}, expected a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw badNumber(k, v, 'a finite number');
     return v;
   };
   const completedEpochs = int('completedEpochs');
@@ -233,30 +246,27 @@ function parseResume(r: unknown, source: string): ResumeState {
   return state as ResumeState;
 }
 
+const MODEL_FILE: FileKind = {
+  expected: 'a model JSON file',
+  cannotRead: 'cannot read model file',
+  maxBytes: MAX_MODEL_BYTES,
+  tooLarge: (size) => `file is ${size} bytes; a model file is about 80 kB (limit ${MAX_MODEL_BYTES} bytes)`,
+};
+
 /** Read and validate a model file. */
 export function loadModel(path: string): ModelFile {
-  let text: string;
-  try {
-    const st = statSync(path);
-    if (st.isDirectory()) throw new CnnError(`${path}: is a directory, expected a model JSON file`);
-    if (st.size > MAX_MODEL_BYTES) {
-      throw new CnnError(`${path}: file is ${st.size} bytes; a model file is about 80 kB (limit ${MAX_MODEL_BYTES} bytes)`);
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    if (e instanceof CnnError) throw e;
-    throw new CnnError(`${path}: cannot read model file (${describeError(e)})`);
-  }
-  return parseModelText(text, path);
+  return parseModelText(readRegularFile(path, MODEL_FILE).toString('utf8'), path);
 }
 
-/** Parse and validate the text of a model file. */
+/** Parse and validate the text of a model file (a leading UTF-8 byte-order mark is allowed). */
 export function parseModelText(text: string, source: string): ModelFile {
+  const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = JSON.parse(json);
   } catch (e) {
     throw new CnnError(`${source}: not valid JSON (${describeError(e)})`);
   }
-  return parseModel(doc, source);
+  let overflows: Map<string, string> | undefined;
+  return parseModel(doc, source, (where) => (overflows ??= overflowingNumbers(json)).get(where));
 }
