@@ -48,7 +48,8 @@ FIXTURE = REPO / "data" / "mnist-mini"
 PARAM_SHAPES: Dict[str, Tuple[int, ...]] = {
     "k1": (6, 5, 5), "b1": (6,), "k2": (6, 12, 5, 5), "b2": (12,), "W": (10, 192), "b": (10,),
 }
-PARAM_COUNT = sum(math.prod(s) for s in PARAM_SHAPES.values())  # 3898
+PARAM_COUNT = sum(math.prod(s) for s in PARAM_SHAPES.values())
+assert PARAM_COUNT == 3898  # (5*5+1)*6 + (5*5*6+1)*12 + 10*192 + 10, as counted below eq 3
 
 ARCH_CHOICES: Dict[str, Tuple[str, ...]] = {
     "conv": ("convolution", "correlation"),
