@@ -49,7 +49,7 @@ describe('writeFileAtomic through a symbolic link', () => {
   it('cnn-train --out through a link updates the linked file', () => {
     const d = tmp();
     mkdirSync(join(d, 'store'));
-    writeFileSync(join(d, 'store', 'model.json'), '{"old": true}');
+    writeFileSync(join(d, 'store', 'model.json'), '{"format": "cnn-train/zhang-2016", "old": true}'); // a model file may be replaced
     symlinkSync('store/model.json', join(d, 'model.json'));
     const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'cnn-train.js'), '--data', FIXTURE_DIR, '--train-limit', '100', '--test-limit', '0', '--out', 'model.json'], {
       cwd: d, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', CI: 'true' },

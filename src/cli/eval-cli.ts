@@ -15,7 +15,6 @@ import { confusionTable } from './tables.js';
 import { drawDigit, outputBars } from './digit-view.js';
 import { readImage } from '../image/decode.js';
 import { mnistify, type Background, type Prepared } from '../image/mnistify.js';
-import { CnnError } from '../errors.js';
 
 interface EvalCliOptions {
   image?: string[];

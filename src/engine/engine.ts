@@ -20,6 +20,12 @@ export interface Engine {
   readonly detail: string;
   /** Number of threads doing the work (1 for the reference engine). */
   readonly threads: number;
+  /**
+   * Images per call of train() and predict() that take roughly 50 ms here: the training loop
+   * and the evaluation call the engine on chunks of this size and handle signals in between.
+   * Fixed, not measured, so that sums over chunks are the same in every run.
+   */
+  readonly callSize: { train: number; predict: number };
   /** A float64 copy of the 3898 parameters (layout of src/model/layout.ts). */
   getParams(): Float64Array;
   setParams(params: Float64Array): void;

@@ -11,6 +11,7 @@ export class ReferenceEngine implements Engine {
   readonly name = 'reference' as const;
   readonly threads = 1;
   readonly detail = 'reference float64, 1 thread';
+  readonly callSize = { train: 32, predict: 128 }; // ~700 and ~2 400 images/s
   readonly net = new ReferenceNetwork();
 
   getParams(): Float64Array {

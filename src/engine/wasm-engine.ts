@@ -27,6 +27,7 @@ export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
   readonly threads: number;
   readonly variant: KernelVariant;
+  readonly callSize = { train: 1024, predict: 4096 }; // ~16 000 and ~80 000 images/s
   private readonly k: Kernel;
   private readonly workers: Worker[];
   private readonly shared?: SharedViews;

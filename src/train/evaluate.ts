@@ -6,7 +6,6 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Dataset } from '../data/mnist.js';
 import type { Engine } from '../engine/engine.js';
 import { CLASSES } from '../model/layout.js';
-import { ChunkSizer } from './chunks.js';
 
 export interface Evaluation {
   count: number;
@@ -54,22 +53,21 @@ export interface EvaluateOptions {
 }
 
 /**
- * The same evaluation in chunks of about 50 ms, letting the event loop run between them (signals,
- * progress). Returns null if `signal` aborts it before the last chunk.
+ * The same evaluation in chunks of engine.callSize.predict images (about 50 ms), letting the
+ * event loop run between them (signals, progress). Returns null if `signal` aborts it before the
+ * last chunk.
  */
 export async function evaluateInChunks(engine: Engine, data: Dataset, o: EvaluateOptions = {}): Promise<Evaluation | null> {
   const count = data.count;
   const predictions = new Uint8Array(count);
-  const sizer = new ChunkSizer(1, 4096);
+  const chunk = engine.callSize.predict;
   let lossSum = 0;
   for (let done = 0; done < count; ) {
     if (o.signal?.aborted) return null;
-    const n = Math.min(sizer.next(), count - done);
-    const t0 = performance.now();
+    const n = Math.min(chunk, count - done);
     const outputs = o.outputs?.subarray(done * CLASSES, (done + n) * CLASSES);
     const part = new Uint8Array(predictions.buffer, done, n);
     lossSum += engine.predict(data, done, n, part, outputs);
-    sizer.record(n, (performance.now() - t0) / 1000);
     done += n;
     o.onProgress?.(done, count);
     await yieldToEventLoop();

@@ -13,7 +13,6 @@ import { FORMAT, VERSION } from '../io/model-file.js';
 import { initParams } from '../model/init.js';
 import { Rng } from '../model/rng.js';
 import { TOOL } from '../version.js';
-import { ChunkSizer } from './chunks.js';
 import { evaluateInChunks, type Evaluation } from './evaluate.js';
 import { fingerprint } from '../data/fingerprint.js';
 
@@ -33,10 +32,7 @@ export interface TrainOptions {
   curveEvery?: number;
   /** Stop cleanly at the next batch boundary when aborted (Ctrl-C). */
   signal?: AbortSignal;
-  /**
-   * At most this many images per engine call (between two progress reports and abort checks);
-   * calls are also kept to about 50 ms each, so that a signal is never waited on for long.
-   */
+  /** At most this many images per engine call (between two progress reports and abort checks). */
   progressEvery?: number;
   /** How the data was chosen, recorded in the model file so that --resume can reuse it. */
   dataOptions?: DataOptions;
@@ -147,8 +143,9 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     resume: { ...state, curve: [...state.curve] },
   });
 
-  // Images per engine call: whole batches, about 50 ms of work, at most progressEvery.
-  const sizer = new ChunkSizer(batchSize, Math.max(batchSize, o.progressEvery ?? 2000));
+  // Images per engine call: whole batches, about 50 ms of work (signals are handled between
+  // calls), at most progressEvery; fixed, so that the loss sums are the same in every run.
+  const chunk = Math.max(1, Math.floor(Math.min(engine.callSize.train, o.progressEvery ?? Infinity) / batchSize)) * batchSize;
   // curve blocks hold whole batches, so every block ends on a batch boundary
   const curveBlock = Math.max(1, Math.ceil(curveEvery / batchSize)) * batchSize;
   const order = new Uint32Array(N);
@@ -167,10 +164,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (o.signal?.aborted) return interrupted();
       // stop each call at a curve-block boundary too, so the curve is exact
       const toBlock = curveBlock - (resume.position % curveBlock);
-      const n = Math.min(sizer.next(), N - resume.position, toBlock);
-      const c0 = performance.now();
+      const n = Math.min(chunk, N - resume.position, toBlock);
       const s = engine.train(data, order, resume.position, n, batchSize, lr);
-      sizer.record(n, (performance.now() - c0) / 1000);
       const params = engine.getParams();
       if (!Number.isFinite(s.loss) || !allFinite(params)) {
         return {
