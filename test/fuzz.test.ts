@@ -9,7 +9,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { decodeMaybeGzip, parseIdxImages, parseIdxLabels } from '../src/data/idx.js';
 import { CnnError } from '../src/errors.js';
-import { FORMAT, parseModelText, serializeModel, VERSION } from '../src/io/model-file.js';
+import { FORMAT, parseModelText, serializeModel, newModel } from '../src/io/model-file.js';
 import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';
 import { FIXTURE_DIR } from './helpers/fixture.js';
@@ -84,7 +84,7 @@ describe('fuzzing the IDX reader', () => {
 });
 
 describe('fuzzing the model parser', () => {
-  const text = serializeModel({ format: FORMAT, version: VERSION, parameters: initParams(new Rng(1)) });
+  const text = serializeModel(newModel(initParams(new Rng(1))));
   const doc = JSON.parse(text);
 
   it('2 000 texts with random edits: parsed or CnnError', () => {

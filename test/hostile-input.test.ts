@@ -10,7 +10,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
 import { encodeIdxImages, encodeIdxLabels } from '../src/data/idx.js';
-import { FORMAT, serializeModel, VERSION } from '../src/io/model-file.js';
+import { FORMAT, serializeModel, newModel } from '../src/io/model-file.js';
 import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';
 import { craftPng } from './helpers/craft-png.js';
@@ -56,7 +56,7 @@ function header(words: number[]): Uint8Array {
   words.forEach((w, i) => new DataView(b.buffer).setUint32(4 * i, w));
   return b;
 }
-const goodModel = () => JSON.parse(serializeModel({ format: FORMAT, version: VERSION, parameters: initParams(new Rng(1)) }));
+const goodModel = () => JSON.parse(serializeModel(newModel(initParams(new Rng(1)))));
 function modelFile(content: string | ((m: any) => unknown)): string {
   const d = mkdtempSync(join(tmpdir(), 'cnn-bad-model-'));
   const text = typeof content === 'string' ? content : JSON.stringify(content(goodModel()));
@@ -220,7 +220,7 @@ describe('a full disk', () => {
     const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', mnt], { encoding: 'utf8' });
     if (m.status !== 0) ctx.skip(); // not root, or no mount in this sandbox
     try {
-      const old = serializeModel({ format: FORMAT, version: VERSION, parameters: initParams(new Rng(1)) });
+      const old = serializeModel(newModel(initParams(new Rng(1))));
       writeFileSync(join(mnt, 'model.json'), old);
       const r = spawnSync(process.execPath, [bin('cnn-train'), '--data', FIXTURE_DIR, '--epochs', '1', '--out', join(mnt, 'model.json')], { env, encoding: 'utf8' });
       expect(r.status).toBe(1);

@@ -119,7 +119,7 @@ afterAll(async () => {
 
 function predict(pixels: Uint8Array): number {
   const pred = new Uint8Array(1);
-  engine.predict({ count: 1, images: pixels, labels: new Uint8Array(1), source: 'x' }, 0, 1, pred);
+  engine.predict({ count: 1, images: pixels }, 0, 1, pred);
   return pred[0];
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { convBackward, convForward } from '../src/nn/conv.js';
 import { ReferenceNetwork } from '../src/nn/network.js';
-import { poolBackward, poolForward } from '../src/nn/pool.js';
+import { meanPoolBackward as poolBackward, meanPoolForward as poolForward } from '../src/nn/pool.js';
 import { flattenBackward, flattenForward } from '../src/nn/vectorize.js';
 import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';

@@ -3,18 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CnnError } from '../src/errors.js';
-import { FORMAT, loadModel, parseModel, saveModel, serializeModel, VERSION, type ModelFile } from '../src/io/model-file.js';
+import { FORMAT, loadModel, parseModel, saveModel, serializeModel, newModel, type ModelFile } from '../src/io/model-file.js';
 import { initParams } from '../src/model/init.js';
-import { LAYER_TABLE, PARAM_COUNT } from '../src/model/layout.js';
+import { allArchitectures } from '../src/model/architecture.js';
+import { layerTable } from '../src/model/layer-table.js';
+import { PARAM_COUNT } from '../src/model/layout.js';
 import { Rng } from '../src/model/rng.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-model-'));
-const model = (seed = 1): ModelFile => ({ format: FORMAT, version: VERSION, parameters: initParams(new Rng(seed)) });
+const model = (seed = 1): ModelFile => newModel(initParams(new Rng(seed)));
 
 describe('parameters', () => {
-  it('number 3898, and the layer table adds up to it', () => {
+  it('number 3898, and the layer table of every architecture adds up to it', () => {
     expect(PARAM_COUNT).toBe(3898);
-    expect(LAYER_TABLE.reduce((a, r) => a + r.params, 0)).toBe(3898);
+    for (const a of allArchitectures()) expect(layerTable(a).reduce((s, r) => s + r.params, 0)).toBe(3898);
   });
   it('the same seed gives the same initial parameters; another seed other ones; bounds of eqs 1-3', () => {
     const a = initParams(new Rng(42)), b = initParams(new Rng(42)), c = initParams(new Rng(43));
@@ -61,7 +63,8 @@ describe('model file', () => {
 
   const bad: [string, (doc: any) => unknown, RegExp][] = [
     ['wrong format', (d) => ({ ...d, format: 'keras' }), /"format" is "keras", expected "cnn-train\/zhang-2016"/],
-    ['wrong version', (d) => ({ ...d, version: 2 }), /"version" is 2, expected 1/],
+    ['wrong version', (d) => ({ ...d, version: 7 }), /"version" is 7, expected 1 or 2/],
+    ['version 2 without its architecture', (d) => ({ ...d, version: 2 }), /a version 2 file needs an "architecture" object/],
     ['missing parameters', (d) => ({ ...d, parameters: undefined }), /"parameters" is missing or not an object/],
     ['missing group', (d) => ({ ...d, parameters: { ...d.parameters, b2: undefined } }), /parameters\.b2 is missing \(shape 12\)/],
     ['extra key', (d) => ({ ...d, parameters: { ...d.parameters, k3: [] } }), /unexpected key parameters\.k3/],

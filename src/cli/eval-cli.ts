@@ -5,10 +5,11 @@ import { createEngine } from '../engine/create-engine.js';
 import type { EngineName } from '../engine/engine.js';
 import { checkOutputTarget, sameFile } from '../io/output-paths.js';
 import { CnnError } from '../errors.js';
-import { loadModel } from '../io/model-file.js';
+import { loadModel, type ModelFile } from '../io/model-file.js';
+import { describeArchitecture, isPaper } from '../model/architecture.js';
 import { writeReport } from '../report/report.js';
 import { evaluate } from '../train/evaluate.js';
-import { VERSION } from '../version.js';
+import { PACKAGE_VERSION } from '../version.js';
 import { addOptions } from './options.js';
 import { out, pct } from './style.js';
 import { confusionTable } from './tables.js';
@@ -30,7 +31,7 @@ interface EvalCliOptions {
 export function buildEvalProgram(): Command {
   const program = new Command('cnn-eval')
     .description('Evaluate a model saved by cnn-train (or any tool writing the same JSON) on the MNIST test set.')
-    .version(VERSION)
+    .version(PACKAGE_VERSION)
     .argument('<model>', 'model JSON file');
   return addOptions(program, [
     'image', 'data',
@@ -47,12 +48,15 @@ export async function evalMain(argv: string[]): Promise<number> {
   const o = program.opts<EvalCliOptions>();
   const modelPath = program.args[0];
   if (o.image && o.report) throw new CnnError('--report cannot be combined with --image (the report is about the MNIST test set; run cnn-eval once for each)');
+  if (o.image && (o.data !== undefined || o.testLimit !== undefined)) {
+    throw new CnnError(`${o.data !== undefined ? '--data' : '--test-limit'} cannot be combined with --image (--image classifies your pictures, not the test set)`);
+  }
   const model = loadModel(modelPath);
-  if (o.image) return classifyImages(model.parameters, o.image, o);
+  if (o.image) return classifyImages(model, o.image, o);
   if (o.report !== undefined && sameFile(o.report, modelPath)) throw new CnnError(`--report ${o.report} names the model file ${modelPath}; give the report its own file`);
   if (o.report !== undefined) checkOutputTarget('--report', o.report, 'report');
   const test = limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit');
-  const engine = await createEngine(o.engine, o.threads);
+  const engine = await createEngine(o.engine, o.threads, model.architecture);
   try {
     engine.setParams(model.parameters);
     const t0 = performance.now();
@@ -61,9 +65,10 @@ export async function evalMain(argv: string[]): Promise<number> {
     if (o.report) await writeReport(o.report, { model, test, engine, title: `cnn-eval report: ${modelPath}` });
     if (o.json) {
       const { predictions: _p, ...rest } = ev;
-      process.stdout.write(JSON.stringify({ model: modelPath, engine: engine.detail, ...rest, seconds }) + '\n');
+      process.stdout.write(JSON.stringify({ model: modelPath, architecture: model.architecture, engine: engine.detail, ...rest, seconds }) + '\n');
       return 0;
     }
+    if (!isPaper(model.architecture)) console.log(out.dim(`network: ${describeArchitecture(model.architecture)}`));
     console.log(`${modelPath}: ${test.count} test images, ${ev.errors} misclassified`);
     console.log(`test error ${out.bold(pct(ev.error))}  accuracy ${pct(ev.accuracy)}  mean loss ${ev.loss.toFixed(5)}  (${Math.round(test.count / seconds)} img/s)`);
     console.log('');
@@ -76,7 +81,7 @@ export async function evalMain(argv: string[]): Promise<number> {
 }
 
 /** `--image`: preprocess each picture as MNIST was made, show what the network sees and what it says. */
-async function classifyImages(params: Float64Array, files: string[], o: EvalCliOptions): Promise<number> {
+async function classifyImages(model: ModelFile, files: string[], o: EvalCliOptions): Promise<number> {
   // a file that cannot be used does not stop the others: they are shown, then the bad ones named
   const items = files.map((file): { file: string; prepared?: Prepared; error?: CnnError } => {
     try {
@@ -88,14 +93,14 @@ async function classifyImages(params: Float64Array, files: string[], o: EvalCliO
     }
   });
   const failed = items.filter((it) => it.error);
-  const engine = failed.length < items.length ? await createEngine(o.engine, 1) : undefined;
+  const engine = failed.length < items.length ? await createEngine(o.engine, 1, model.architecture) : undefined;
   try {
-    engine?.setParams(params);
+    engine?.setParams(model.parameters);
     const results = items.map((it) => {
       if (!engine || !it.prepared) return { file: it.file, error: it.error };
       const outputs = new Float64Array(10);
       const pred = new Uint8Array(1);
-      engine.predict({ count: 1, images: it.prepared.pixels, labels: new Uint8Array(1), source: it.file }, 0, 1, pred, outputs);
+      engine.predict({ count: 1, images: it.prepared.pixels }, 0, 1, pred, outputs);
       return { file: it.file, ...it.prepared, prediction: pred[0], outputs };
     });
     if (o.json) {
@@ -111,7 +116,7 @@ async function classifyImages(params: Float64Array, files: string[], o: EvalCliO
         console.log(`${out.bold(r.file)}: ${out.bold.green(`predicted ${r.prediction}`)}  (${BACKGROUND[r.background]}; ink box ${r.box.width}x${r.box.height} at ${r.box.x},${r.box.y})`);
         console.log(out.dim('what the network sees (28x28):'));
         console.log(drawDigit(r.pixels, out));
-        console.log(out.dim('outputs ŷ (eq 12):'));
+        console.log(out.dim(`outputs ŷ (${model.architecture.output === 'sigmoid' ? 'eq 12' : 'softmax'}):`));
         console.log(outputBars(r.outputs, r.prediction, out));
         console.log('');
       }

@@ -5,6 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { defaultThreads, ENGINES } from '../engine/create-engine.js';
+import { ARCHITECTURE_KEYS, CHOICES, PAPER, type Architecture } from '../model/architecture.js';
 import { learningRate, nonNegativeInt, positiveInt, seedInt } from './parse-args.js';
 
 export interface OptionSpec {
@@ -57,7 +58,24 @@ export const OPTIONS = {
   image: { flags: '-i, --image <files...>', help: 'classify your own PNG or JPEG digit(s) instead of the test set' },
   images: { flags: '--images <n>', help: 'digits the loss is summed over', parse: positiveInt, default: 3 },
   entries: { flags: '--entries <n>', help: 'entries checked per parameter group (all of the small groups)', parse: positiveInt, default: 60 },
+  // the architecture: one option per choice of src/model/architecture.ts
+  ...architectureOptions(),
 } as const satisfies Record<string, OptionSpec>;
+
+function architectureOptions(): Record<keyof Architecture, OptionSpec> {
+  const out = {} as Record<keyof Architecture, OptionSpec>;
+  for (const k of ARCHITECTURE_KEYS) {
+    const c = CHOICES[k];
+    out[k] = { flags: `--${c.flag} <${k === 'conv' ? 'kind' : 'name'}>`, help: c.help, choices: c.values, default: PAPER[k] };
+  }
+  return out;
+}
+
+/** The architecture options, in order, for the commands that build or check a network. */
+export const ARCHITECTURE_OPTIONS = ARCHITECTURE_KEYS;
+
+/** Said in --help wherever the architecture options are. */
+export const INIT_NOTE = 'Whatever the architecture, the initial weights are drawn as in the paper (eqs 1-3: uniform in ±sqrt(6/((in+out)·k²)), biases 0).';
 
 export type OptionName = keyof typeof OPTIONS;
 

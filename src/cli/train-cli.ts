@@ -4,10 +4,12 @@
  * `gradcheck` belongs to gradcheck).
  */
 import { Command } from 'commander';
-import { LAYER_TABLE, PARAM_COUNT } from '../model/layout.js';
-import { VERSION } from '../version.js';
+import { checkArchitecture, describeArchitecture, type Architecture } from '../model/architecture.js';
+import { architectureLines, layerTable } from '../model/layer-table.js';
+import { PARAM_COUNT } from '../model/layout.js';
+import { PACKAGE_VERSION } from '../version.js';
 import { runGradcheck, type GradcheckCliOptions } from './gradcheck-command.js';
-import { addOptions, givenOption } from './options.js';
+import { addOptions, ARCHITECTURE_OPTIONS, givenOption, INIT_NOTE } from './options.js';
 import { out } from './style.js';
 import { runTraining, type TrainCliOptions } from './train-command.js';
 
@@ -16,14 +18,17 @@ export { defaultCheckpointPath } from './train-command.js';
 export function buildProgram(run: { train: (c: Command) => Promise<void>; gradcheck: (c: Command) => Promise<void> }): Command {
   const program = new Command('cnn-train')
     .description("Train Zhifei Zhang's (2016) two-convolution CNN on MNIST, exactly as derived in the paper, and save it as JSON.")
-    .version(VERSION)
+    .version(PACKAGE_VERSION)
     .enablePositionalOptions();
   addOptions(program, [
     'epochs', 'batchSize', 'lr', 'seed', 'data', 'trainLimit', 'testLimit', 'out', 'resume', 'report', 'checkpoint', 'engine', 'threads',
+    ...ARCHITECTURE_OPTIONS,
     'summary', ['json', { help: 'print one JSON object per line (events) instead of progress bars' }], 'quiet', 'debug',
   ]);
   program
-    .addHelpText('after', '\nExamples:\n  cnn-train --epochs 5                  the paper\'s online SGD, 5 epochs\n  cnn-train --epochs 5 --batch-size 50  the DeepLearnToolbox demo settings\n  cnn-train gradcheck                   the paper\'s gradients against finite differences\n  cnn-eval model.json                   test error and confusion matrix of the saved model')
+    .addHelpText('after', `\n${INIT_NOTE}\n\nExamples:\n  cnn-train --epochs 5                  the paper\'s online SGD, 5 epochs\n  cnn-train --epochs 5 --batch-size 50  the DeepLearnToolbox demo settings\n  cnn-train gradcheck                   the paper\'s gradients against finite differences\n  cnn-train --pool max --activation relu --output softmax --loss cross-entropy --lr 0.1
+                                        the seeds' choices together
+  cnn-eval model.json                   test error and confusion matrix of the saved model`)
     .action(async () => run.train(program));
   const gc = program
     .command('gradcheck')
@@ -31,19 +36,28 @@ export function buildProgram(run: { train: (c: Command) => Promise<void>; gradch
   addOptions(gc, [
     ['seed', { help: 'seed for the random parameters and the choice of digits' }],
     ['data', { help: 'folder with the MNIST IDX files, raw or .gz (the test digits are used)' }],
-    'images', 'entries', ['json', { help: 'print one JSON object' }], 'debug',
+    'images', 'entries', ...ARCHITECTURE_OPTIONS, ['json', { help: 'print one JSON object' }], 'debug',
   ]);
+  gc.addHelpText('after', `\n${INIT_NOTE}`);
   gc.action(async () => run.gradcheck(gc));
   return program;
 }
 
-function printSummary(): void {
-  const rows = LAYER_TABLE.map((r) => [r.layer, r.output, String(r.params)]);
+/** The architecture the options name (checked: cross-entropy needs softmax). */
+export function architectureOf(o: Architecture): Architecture {
+  return checkArchitecture({ conv: o.conv, pool: o.pool, activation: o.activation, output: o.output, loss: o.loss });
+}
+
+function printSummary(a: Architecture): void {
+  console.log(out.dim(describeArchitecture(a)));
+  const rows = layerTable(a).map((r) => [r.layer, r.output, String(r.params)]);
   const head = ['layer', 'output', 'parameters'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
   console.log(out.bold(line(head)));
   for (const r of rows) console.log(line(r));
+  for (const l of architectureLines(a)) console.log(out.dim(l));
+  console.log(out.dim(INIT_NOTE));
   console.log(out.bold(line(['total', '', String(PARAM_COUNT)])));
 }
 
@@ -52,11 +66,12 @@ export async function trainMain(argv: string[]): Promise<number> {
   const program = buildProgram({
     train: async (c) => {
       const o = c.opts<TrainCliOptions & { summary?: boolean }>();
-      if (o.summary) printSummary();
+      if (o.summary) printSummary(architectureOf(o));
       else exitCode = await runTraining(o, (k) => givenOption(c, k));
     },
     gradcheck: async (c) => {
-      exitCode = runGradcheck(c.opts<GradcheckCliOptions>());
+      const o = c.opts<GradcheckCliOptions & Architecture>();
+      exitCode = runGradcheck({ ...o, architecture: architectureOf(o) });
     },
   });
   await program.parseAsync(argv);

@@ -9,6 +9,7 @@ import { limit, loadMnistSplit } from '../data/mnist.js';
 import { createEngine } from '../engine/create-engine.js';
 import type { EngineName } from '../engine/engine.js';
 import { CnnError } from '../errors.js';
+import { ARCHITECTURE_KEYS, architectureFlags, checkArchitecture, CHOICES, describeArchitecture, isPaper, type Architecture } from '../model/architecture.js';
 import { loadModel, saveModel, type DataOptions, type ModelFile } from '../io/model-file.js';
 import { checkDistinct, checkOutputTarget, sameFile, type NamedPath } from '../io/output-paths.js';
 import { writeReport } from '../report/report.js';
@@ -18,7 +19,7 @@ import { Interrupts } from './signals.js';
 import { duration, err, out, pct } from './style.js';
 import { confusionTable, sparkline } from './tables.js';
 
-export interface TrainCliOptions {
+export interface TrainCliOptions extends Architecture {
   epochs: number;
   batchSize: number;
   lr: number;
@@ -66,9 +67,16 @@ function chanceNote(trainError: number, imagesSeen: number, lr: number): string 
 
 /**
  * A resumed run takes the settings it started with unless they are given again: batch size, lr,
- * seed, engine, and the data (--data, --train-limit, --test-limit).
+ * seed, engine, and the data (--data, --train-limit, --test-limit). Its architecture is the file's;
+ * an architecture option given again must agree with it.
  */
-function applyResumeDefaults(o: TrainCliOptions, given: Given, from: ModelFile): void {
+function applyResumeDefaults(o: TrainCliOptions, given: Given, from: ModelFile, path: string): void {
+  for (const k of ARCHITECTURE_KEYS) {
+    if (given(k) && o[k] !== from.architecture[k]) {
+      throw new CnnError(`--${CHOICES[k].flag} ${o[k]}: ${path} was trained with --${CHOICES[k].flag} ${from.architecture[k]}; an architecture cannot change during a run`);
+    }
+    (o as unknown as Record<string, string>)[k] = from.architecture[k];
+  }
   const t = from.training;
   if (!t) return;
   if (!given('batchSize')) o.batchSize = t.batchSize;
@@ -107,17 +115,18 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   if (o.resume !== undefined) {
     resumeFrom = loadModel(o.resume);
     if (!resumeFrom.resume) throw new CnnError(`${o.resume}: has no "resume" section, so training cannot continue from it`);
-    applyResumeDefaults(o, given, resumeFrom);
+    applyResumeDefaults(o, given, resumeFrom, o.resume);
     if (resumeFrom.resume.completedEpochs >= o.epochs) {
       throw new CnnError(`${o.resume}: already has ${resumeFrom.resume.completedEpochs} epochs; pass --epochs larger than that to train more`);
     }
   }
+  const architecture = checkArchitecture({ conv: o.conv, pool: o.pool, activation: o.activation, output: o.output, loss: o.loss });
   const { checkpoint, checkpointIsInput } = planOutputs(o, given);
 
   const trainSet = limit(loadMnistSplit('train', o.data), o.trainLimit, '--train-limit');
   const testSet = o.testLimit === 0 ? undefined : limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit');
   const dataOptions: DataOptions = { dir: o.data === undefined ? null : resolve(o.data), trainLimit: o.trainLimit ?? null, testLimit: o.testLimit ?? null };
-  const engine = await createEngine(o.engine, o.threads);
+  const engine = await createEngine(o.engine, o.threads, architecture);
   const view = new ProgressView({ enabled: !json && !quiet, stream: process.stderr });
   const interrupts = new Interrupts({
     onFirst: (sig) => {
@@ -132,14 +141,15 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
 
   if (json) {
     emit({
-      event: 'start', epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, engine: engine.name, threads: engine.threads,
+      event: 'start', epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, architecture, engine: engine.name, threads: engine.threads,
       trainCount: trainSet.count, testCount: testSet?.count ?? 0, resumedFrom: o.resume ?? null,
     });
   } else if (!quiet) {
     console.log(
       out.dim(
         `${resumeFrom ? `resuming ${o.resume} at epoch ${resumeFrom.resume!.completedEpochs + 1}, ` : ''}training on ${trainSet.count} images` +
-          `${testSet ? `, testing on ${testSet.count}` : ''}: batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}, ${engine.detail}`,
+          `${testSet ? `, testing on ${testSet.count}` : ''}: batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}, ${engine.detail}` +
+          (isPaper(architecture) ? '' : `\nnetwork: ${describeArchitecture(architecture)}`),
       ),
     );
   }

@@ -10,8 +10,10 @@ import { CnnError, describeError } from '../errors.js';
 import { notRegular } from '../io/read-file.js';
 import { parseIdxImages, parseIdxLabels, readMaybeGzip } from './idx.js';
 
-export const IMAGE_SIZE = 28;
-export const PIXELS = IMAGE_SIZE * IMAGE_SIZE;
+import { IN, PIXELS } from '../model/dims.js';
+
+export const IMAGE_SIZE = IN;
+export { PIXELS };
 
 export interface Dataset {
   count: number;

@@ -3,13 +3,24 @@
  *   - ReferenceEngine: the literal float64 layers of src/nn (the specification, single thread);
  *   - WasmEngine: the same equations as one WebAssembly SIMD module in float32, optionally on
  *     worker threads (src/engine/wasm-engine.ts).
+ * An engine computes one architecture (src/model/architecture.ts), fixed when it is created.
  */
 import type { Dataset } from '../data/mnist.js';
+import type { Architecture } from '../model/architecture.js';
 
 /** Sums over the images of one train() call. */
 export interface StepStats {
   loss: number;
   errors: number;
+}
+
+/** Images to run forward: a data set without labels will do (e.g. a user's pictures). */
+export interface Images {
+  count: number;
+  /** count*784 bytes, image n at [n*784, (n+1)*784), row-major. */
+  images: Uint8Array;
+  /** When given, predict() also returns the summed loss. */
+  labels?: Uint8Array;
 }
 
 export type EngineName = 'wasm' | 'reference';
@@ -20,6 +31,8 @@ export interface Engine {
   readonly detail: string;
   /** Number of threads doing the work (1 for the reference engine). */
   readonly threads: number;
+  /** The network this engine computes. */
+  readonly architecture: Architecture;
   /**
    * Images per call of train() and predict() that take roughly 50 ms here: the training loop
    * and the evaluation call the engine on chunks of this size and handle signals in between.
@@ -33,15 +46,16 @@ export interface Engine {
    * Minibatch gradient descent over images order[start .. start+count): consecutive groups of
    * `batchSize` images (the last may be smaller) each give one update
    *   θ ← θ − lr · (1/B) Σ_batch ∇L   (eqs 65-70; B = 1 is the paper's online SGD).
-   * Returns the summed per-image losses (eq 13) and misclassifications, each taken from the
-   * forward pass that precedes the image's own update.
+   * Returns the summed per-image losses and misclassifications, each taken from the forward pass
+   * that precedes the image's own update.
    */
   train(data: Dataset, order: Uint32Array, start: number, count: number, batchSize: number, lr: number): StepStats;
   /**
-   * Forward pass over images [start, start+count): writes the argmax class of each into
-   * predictions[i] and, if given, the 10 outputs into outputs[10*i ..]. Returns the summed loss.
+   * Forward passes over images [start, start+count): writes the argmax class of each into
+   * predictions[i] and, if given, the 10 outputs into outputs[10*i ..]. Returns the summed loss
+   * when `data` has labels, NaN otherwise. Changes nothing in the engine.
    */
-  predict(data: Dataset, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number;
+  predict(data: Images, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number;
   /** Release threads and memory. */
   close(): Promise<void>;
 }

@@ -1,18 +1,23 @@
 /** The float64 reference engine: src/nn's literal layers, one image at a time. */
 import type { Dataset } from '../data/mnist.js';
 import { PIXELS } from '../data/mnist.js';
+import { PAPER, type Architecture } from '../model/architecture.js';
 import { CLASSES, PARAM_COUNT } from '../model/layout.js';
 import { argmax } from '../nn/argmax.js';
 import { ReferenceNetwork } from '../nn/network.js';
 import { sgdUpdate } from '../nn/sgd.js';
-import type { Engine, StepStats } from './engine.js';
+import type { Engine, Images, StepStats } from './engine.js';
 
 export class ReferenceEngine implements Engine {
   readonly name = 'reference' as const;
   readonly threads = 1;
   readonly detail = 'reference float64, 1 thread';
   readonly callSize = { train: 32, predict: 128 }; // ~700 and ~2 400 images/s
-  readonly net = new ReferenceNetwork();
+  readonly net: ReferenceNetwork;
+
+  constructor(readonly architecture: Architecture = PAPER) {
+    this.net = new ReferenceNetwork(undefined, architecture);
+  }
 
   getParams(): Float64Array {
     return Float64Array.from(this.net.params.all);
@@ -42,12 +47,13 @@ export class ReferenceEngine implements Engine {
     return { loss: lossSum, errors };
   }
 
-  predict(data: Dataset, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
-    let lossSum = 0;
+  predict(data: Images, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
+    let lossSum = data.labels ? 0 : NaN;
     for (let t = 0; t < count; t++) {
       const idx = start + t;
       this.net.setInput(data.images, idx * PIXELS);
-      lossSum += this.net.loss(data.labels[idx]);
+      if (data.labels) lossSum += this.net.loss(data.labels[idx]);
+      else this.net.forward();
       predictions[t] = argmax(this.net.yhat);
       if (outputs) outputs.set(this.net.yhat, t * CLASSES);
     }

@@ -8,11 +8,12 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import type { Dataset } from '../data/mnist.js';
-import { PIXELS } from '../data/mnist.js';
 import { CnnError } from '../errors.js';
-import { CLASSES, PARAM_COUNT } from '../model/layout.js';
-import type { Engine, StepStats } from './engine.js';
-import { Kernel, kernelModule, packageRoot, SLOT_FLOATS, type KernelVariant } from './wasm-module.js';
+import { PAPER, type Architecture } from '../model/architecture.js';
+import { CLASSES, PARAM_COUNT, PIXELS } from '../model/dims.js';
+import type { Engine, Images, StepStats } from './engine.js';
+import { fromKernelLayout, toKernelLayout } from './kernel-params.js';
+import { Kernel, kernelModule, packageRoot, type KernelVariant } from './wasm-module.js';
 import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, sharedViews, waitChange, type SharedBuffers, type SharedViews, type WorkerInit } from './worker-protocol.js';
 
 /**
@@ -42,16 +43,16 @@ export class WasmEngine implements Engine {
     this.slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
   }
 
-  static async create(threads = 1, kernel?: KernelVariant): Promise<WasmEngine> {
+  static async create(threads = 1, kernel?: KernelVariant, architecture: Architecture = PAPER): Promise<WasmEngine> {
     const { module, variant } = kernelModule(kernel);
-    const k = new Kernel(module);
+    const k = new Kernel(module, architecture);
     const T = Math.max(1, Math.min(threads, k.maxSlices));
     if (T === 1) return new WasmEngine(k, variant, 1, []);
-    const shared = allocShared(k.maxSlices, k.stageMax);
+    const shared = allocShared(k.maxSlices, k.stageMax, k.slotFloats);
     const script = join(packageRoot(), 'dist', 'src', 'engine', 'wasm-worker.js');
     const workers: Worker[] = [];
     for (let i = 1; i < T; i++) {
-      const w = new Worker(script, { workerData: { index: i, shared, module } satisfies WorkerInit });
+      const w = new Worker(script, { workerData: { index: i, shared, module, architecture } satisfies WorkerInit });
       workers.push(w);
     }
     await Promise.all(
@@ -67,27 +68,39 @@ export class WasmEngine implements Engine {
     return new WasmEngine(k, variant, T, workers, shared);
   }
 
+  get architecture(): Architecture {
+    return this.k.architecture;
+  }
+
   get detail(): string {
     return `wasm ${this.variant === 'fma' ? 'f32x4 SIMD + FMA' : 'f32x4 SIMD'}, ${this.threads} thread(s)`;
   }
 
   getParams(): Float64Array {
-    return Float64Array.from(this.k.params);
+    return fromKernelLayout(Float64Array.from(this.k.params), this.architecture);
   }
 
   setParams(params: Float64Array): void {
     if (params.length !== PARAM_COUNT) throw new Error(`expected ${PARAM_COUNT} parameters, got ${params.length}`);
-    this.k.params.set(params); // rounds to float32
+    this.k.params.set(toKernelLayout(Float64Array.from(params), this.architecture)); // rounds to float32
   }
 
-  /** Copy images order[from .. from+n) (or from .. from+n when order is null) into the stage(s). */
-  private stage(data: Dataset, order: Uint32Array | null, from: number, n: number, shared: boolean): void {
+  /**
+   * Copy images order[from .. from+n) (or from .. from+n when order is null) into the stage(s),
+   * with their labels when the data have them.
+   */
+  private stage(data: Images, order: Uint32Array | null, from: number, n: number, shared: boolean): void {
     const imgs = shared ? this.shared!.images : this.k.images;
     const labs = shared ? this.shared!.labels : this.k.labels;
+    if (!order) {
+      imgs.set(data.images.subarray(from * PIXELS, (from + n) * PIXELS));
+      if (data.labels) labs.set(data.labels.subarray(from, from + n));
+      return;
+    }
     for (let t = 0; t < n; t++) {
-      const idx = order ? order[from + t] : from + t;
+      const idx = order[from + t];
       imgs.set(data.images.subarray(idx * PIXELS, idx * PIXELS + PIXELS), t * PIXELS);
-      labs[t] = data.labels[idx];
+      labs[t] = data.labels![idx];
     }
   }
 
@@ -161,7 +174,7 @@ export class WasmEngine implements Engine {
       this.awaitWorkers();
       for (let s = 0; s < S; s++) {
         if (s % T === 0) continue;
-        this.slots[s].set(sGrads.subarray(s * SLOT_FLOATS, (s + 1) * SLOT_FLOATS));
+        this.slots[s].set(sGrads.subarray(s * k.slotFloats, (s + 1) * k.slotFloats));
         lossBySlice[s] = sLoss[s];
         errors += sErr[s];
       }
@@ -172,9 +185,10 @@ export class WasmEngine implements Engine {
   }
 
   /** Start one step on the workers (they wake on GEN). */
-  private publish(mode: number, b0: number, b: number): void {
+  private publish(mode: number, b0: number, b: number, withLoss = false): void {
     const ctrl = this.shared!.ctrl;
     ctrl[CTRL.MODE] = mode;
+    ctrl[CTRL.WITH_LOSS] = withLoss ? 1 : 0;
     ctrl[CTRL.B0] = b0;
     ctrl[CTRL.B] = b;
     ctrl[CTRL.THREADS] = this.threads;
@@ -195,11 +209,10 @@ export class WasmEngine implements Engine {
   }
 
   /** Forward passes on this thread over images [first, first+n) of data; results at index `at`. */
-  private predictHere(data: Dataset, first: number, n: number, at: number, predictions: Uint8Array, outputs?: Float64Array): number {
+  private predictHere(data: Images, first: number, n: number, at: number, predictions: Uint8Array, outputs?: Float64Array): number {
     const k = this.k;
     this.stage(data, null, first, n, false);
-    const loss = k.ex.predictStaged(n);
-    k.ex.takeErrors();
+    const loss = k.ex.predictStaged(n, data.labels !== undefined);
     predictions.set(k.preds.subarray(0, n), at);
     if (outputs) for (let i = 0; i < n * CLASSES; i++) outputs[at * CLASSES + i] = k.outputs[i];
     return loss;
@@ -210,14 +223,15 @@ export class WasmEngine implements Engine {
    * fixed parts (part k on thread k mod T) whose losses are added in order: the result does not
    * depend on T.
    */
-  predict(data: Dataset, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
+  predict(data: Images, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
     const k = this.k, T = this.threads;
+    const withLoss = data.labels !== undefined;
     if (count < 64 * PREDICT_PARTS) {
-      let loss = 0;
+      let loss = withLoss ? 0 : NaN;
       for (let p0 = 0; p0 < count; p0 += k.stageMax) loss += this.predictHere(data, start + p0, Math.min(k.stageMax, count - p0), p0, predictions, outputs);
       return loss;
     }
-    let loss = 0;
+    let loss = withLoss ? 0 : NaN;
     const partLoss = new Float64Array(PREDICT_PARTS);
     for (let p0 = 0; p0 < count; p0 += k.stageMax) {
       const n = Math.min(k.stageMax, count - p0);
@@ -225,7 +239,7 @@ export class WasmEngine implements Engine {
       if (sh) {
         this.stage(data, null, start + p0, n, true);
         sh.params.set(k.params);
-        this.publish(MODE_PREDICT, 0, n);
+        this.publish(MODE_PREDICT, 0, n, withLoss);
       }
       for (let part = 0; part < PREDICT_PARTS; part += T) {
         const [from, to] = share(part, PREDICT_PARTS, n);

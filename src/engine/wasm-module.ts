@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { fileURLToPath } from 'node:url';
 import { CnnError } from '../errors.js';
-import { PARAM_COUNT } from '../model/layout.js';
+import { architectureCodes, type Architecture } from '../model/architecture.js';
+import { CLASSES, PARAM_COUNT, PIXELS } from '../model/dims.js';
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -18,18 +19,21 @@ export interface KernelExports {
   predsPtr(): number;
   outputsPtr(): number;
   takeErrors(): number;
+  setArchitecture(conv: number, pool: number, act: number, output: number, loss: number): number;
   applySlots(n: number, scale: number): void;
   sliceGradient(start: number, n: number, slot: number): number;
   sliceGradientAdd(start: number, n: number, slot: number): number;
   sliceStart(k: number, b: number): number;
   trainStaged(n: number, batch: number, lr: number): number;
-  predictStaged(n: number): number;
+  predictStaged(n: number, withLoss: boolean): number;
+  /** One piece of the network on the workspace of one image (see src/wasm/kernel.ts piece()). */
+  piece(which: number, label: number): number;
   MAX_SLICES: WebAssembly.Global;
   STAGE_MAX: WebAssembly.Global;
+  SLOT_FLOATS: WebAssembly.Global;
+  PARAMETERS: WebAssembly.Global;
+  [region: `${string}Ptr`]: (() => number) | ((s: number) => number);
 }
-
-/** Floats per gradient slot (3898 padded to a multiple of 4). */
-export const SLOT_FLOATS = 3904;
 
 /** The package root: the nearest folder above this module holding package.json. */
 export function packageRoot(): string {
@@ -90,9 +94,13 @@ export function kernelModule(variant?: KernelVariant): { module: WebAssembly.Mod
   return { module: load('plain')!, variant: 'plain' };
 }
 
-/** A fresh instance of the kernel with its own memory, and views of its regions. */
+/**
+ * A fresh instance of the kernel with its own memory, set to an architecture (required: every
+ * instance on every thread must compute the same network), and views of its regions.
+ */
 export class Kernel {
   readonly ex: KernelExports;
+  /** The parameters as the kernel holds them (kernels rotated for correlation: kernel-params.ts). */
   readonly params: Float32Array;
   readonly images: Uint8Array;
   readonly labels: Uint8Array;
@@ -100,23 +108,40 @@ export class Kernel {
   readonly outputs: Float32Array;
   readonly maxSlices: number;
   readonly stageMax: number;
+  /** Floats per gradient slot (the parameters padded to whole vectors). */
+  readonly slotFloats: number;
 
-  constructor(module: WebAssembly.Module = kernelModule().module) {
+  constructor(module: WebAssembly.Module, readonly architecture: Architecture) {
     const inst = new WebAssembly.Instance(module, {
       env: { abort: () => { throw new Error('wasm kernel abort'); } },
     });
     this.ex = inst.exports as unknown as KernelExports;
+    if (this.ex.PARAMETERS.value !== PARAM_COUNT) {
+      throw new CnnError(`the wasm kernel was built for ${this.ex.PARAMETERS.value} parameters, this program has ${PARAM_COUNT}: rebuild with \`npm run build\``);
+    }
+    const c = architectureCodes(architecture);
+    if (this.ex.setArchitecture(c.conv, c.pool, c.activation, c.output, c.loss) !== 0) {
+      throw new CnnError(`the wasm kernel does not know the architecture ${JSON.stringify(architecture)}: rebuild with \`npm run build\``);
+    }
     const buf = this.ex.memory.buffer;
     this.maxSlices = this.ex.MAX_SLICES.value as number;
     this.stageMax = this.ex.STAGE_MAX.value as number;
+    this.slotFloats = this.ex.SLOT_FLOATS.value as number;
     this.params = new Float32Array(buf, this.ex.paramsPtr(), PARAM_COUNT);
-    this.images = new Uint8Array(buf, this.ex.imagesPtr(), this.stageMax * 784);
+    this.images = new Uint8Array(buf, this.ex.imagesPtr(), this.stageMax * PIXELS);
     this.labels = new Uint8Array(buf, this.ex.labelsPtr(), this.stageMax);
     this.preds = new Uint8Array(buf, this.ex.predsPtr(), this.stageMax);
-    this.outputs = new Float32Array(buf, this.ex.outputsPtr(), this.stageMax * 10);
+    this.outputs = new Float32Array(buf, this.ex.outputsPtr(), this.stageMax * CLASSES);
   }
 
   slot(s: number): Float32Array {
-    return new Float32Array(this.ex.memory.buffer, this.ex.slotPtr(s), SLOT_FLOATS);
+    return new Float32Array(this.ex.memory.buffer, this.ex.slotPtr(s), this.slotFloats);
+  }
+
+  /** A float32 view of a workspace region (e.g. 'c1' for c1Ptr), `length` floats long. */
+  region(name: string, length: number): Float32Array {
+    const ptr = this.ex[`${name}Ptr`] as () => number;
+    if (typeof ptr !== 'function') throw new Error(`the wasm kernel has no region ${name}`);
+    return new Float32Array(this.ex.memory.buffer, ptr(), length);
   }
 }

@@ -1,11 +1,11 @@
 /** A gradient worker of the wasm engine (see worker-protocol.ts). */
 import { parentPort, workerData } from 'node:worker_threads';
-import { PARAM_COUNT } from '../model/layout.js';
+import { CLASSES, PARAM_COUNT, PIXELS } from '../model/dims.js';
 import { CTRL, MODE_PREDICT, PREDICT_PARTS, share, sharedViews, waitChange, type WorkerInit } from './worker-protocol.js';
-import { Kernel, SLOT_FLOATS } from './wasm-module.js';
+import { Kernel } from './wasm-module.js';
 
-const { index, shared, module } = workerData as WorkerInit;
-const k = new Kernel(module);
+const { index, shared, module, architecture } = workerData as WorkerInit;
+const k = new Kernel(module, architecture);
 const { ctrl, params, grads, loss, errors, images, labels, preds, outputs } = sharedViews(shared);
 const slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
 
@@ -32,25 +32,24 @@ function step(): void {
   k.params.set(params.subarray(0, PARAM_COUNT));
   for (let s = index; s < S; s += T) {
     const s0 = b0 + k.ex.sliceStart(s, b), s1 = b0 + k.ex.sliceStart(s + 1, b);
-    k.images.set(images.subarray(s0 * 784, s1 * 784), s0 * 784);
+    k.images.set(images.subarray(s0 * PIXELS, s1 * PIXELS), s0 * PIXELS);
     k.labels.set(labels.subarray(s0, s1), s0);
     loss[s] = k.ex.sliceGradient(s0, s1 - s0, s);
     errors[s] = k.ex.takeErrors();
-    grads.set(slots[s], s * SLOT_FLOATS);
+    grads.set(slots[s], s * k.slotFloats);
   }
 }
 
 /** Forward passes over this thread's parts of the staged images (B0 = 0, B = count). */
 function predict(): void {
-  const n = ctrl[CTRL.B], T = ctrl[CTRL.THREADS];
+  const n = ctrl[CTRL.B], T = ctrl[CTRL.THREADS], withLoss = ctrl[CTRL.WITH_LOSS] === 1;
   k.params.set(params.subarray(0, PARAM_COUNT));
   for (let part = index; part < PREDICT_PARTS; part += T) {
     const [from, to] = share(part, PREDICT_PARTS, n);
-    k.images.set(images.subarray(from * 784, to * 784));
-    k.labels.set(labels.subarray(from, to));
-    loss[part] = k.ex.predictStaged(to - from);
-    k.ex.takeErrors();
+    k.images.set(images.subarray(from * PIXELS, to * PIXELS));
+    if (withLoss) k.labels.set(labels.subarray(from, to));
+    loss[part] = k.ex.predictStaged(to - from, withLoss);
     preds.set(k.preds.subarray(0, to - from), from);
-    outputs.set(k.outputs.subarray(0, (to - from) * 10), from * 10);
+    outputs.set(k.outputs.subarray(0, (to - from) * CLASSES), from * CLASSES);
   }
 }

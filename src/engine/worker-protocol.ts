@@ -5,7 +5,8 @@
  * main thread being thread 0), writes them to grads[k], and increments DONE. The main thread
  * sums the slices in the fixed order 0..S-1, so the result does not depend on T.
  */
-import { SLOT_FLOATS } from './wasm-module.js';
+import type { Architecture } from '../model/architecture.js';
+import { CLASSES, PIXELS } from '../model/dims.js';
 
 export const CTRL = {
   GEN: 0, // bumped by the main thread for each step
@@ -16,7 +17,8 @@ export const CTRL = {
   THREADS: 5, // T
   FAILED: 6, // set by a worker whose step threw
   MODE: 7, // MODE_TRAIN: gradient slices of a batch; MODE_PREDICT: forward pass over a share of the stage
-  LENGTH: 8,
+  WITH_LOSS: 8, // MODE_PREDICT: 1 if the staged labels are real (the loss is wanted)
+  LENGTH: 9,
 } as const;
 
 export const MODE_TRAIN = 0;
@@ -32,8 +34,8 @@ export function share(k: number, K: number, n: number): [number, number] {
 
 export interface SharedBuffers {
   ctrl: SharedArrayBuffer; // Int32 [CTRL.LENGTH]
-  params: SharedArrayBuffer; // Float32 [SLOT_FLOATS]
-  grads: SharedArrayBuffer; // Float32 [maxSlices][SLOT_FLOATS]
+  params: SharedArrayBuffer; // Float32 [slotFloats]
+  grads: SharedArrayBuffer; // Float32 [maxSlices][slotFloats]
   loss: SharedArrayBuffer; // Float64 [maxSlices]: per slice (train) or per thread (predict)
   errors: SharedArrayBuffer; // Int32 [maxSlices]
   images: SharedArrayBuffer; // Uint8 [stageMax*784]
@@ -42,17 +44,17 @@ export interface SharedBuffers {
   outputs: SharedArrayBuffer; // Float32 [stageMax*10]
 }
 
-export function allocShared(maxSlices: number, stageMax: number): SharedBuffers {
+export function allocShared(maxSlices: number, stageMax: number, slotFloats: number): SharedBuffers {
   return {
     ctrl: new SharedArrayBuffer(4 * CTRL.LENGTH),
-    params: new SharedArrayBuffer(4 * SLOT_FLOATS),
-    grads: new SharedArrayBuffer(4 * SLOT_FLOATS * maxSlices),
+    params: new SharedArrayBuffer(4 * slotFloats),
+    grads: new SharedArrayBuffer(4 * slotFloats * maxSlices),
     loss: new SharedArrayBuffer(8 * maxSlices),
     errors: new SharedArrayBuffer(4 * maxSlices),
-    images: new SharedArrayBuffer(stageMax * 784),
+    images: new SharedArrayBuffer(stageMax * PIXELS),
     labels: new SharedArrayBuffer(stageMax),
     preds: new SharedArrayBuffer(stageMax),
-    outputs: new SharedArrayBuffer(stageMax * 40),
+    outputs: new SharedArrayBuffer(stageMax * CLASSES * 4),
   };
 }
 
@@ -76,6 +78,8 @@ export interface WorkerInit {
   index: number; // 1..T-1
   shared: SharedBuffers;
   module: WebAssembly.Module;
+  /** Required: a worker computing another network than the main thread would corrupt every sum. */
+  architecture: Architecture;
 }
 
 /**

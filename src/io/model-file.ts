@@ -4,9 +4,13 @@
  *     "parameters": { "k1": [6][5][5], "b1": [6], "k2": [6][12][5][5], "b2": [12], "W": [10][192], "b": [10] },
  *     "training": { ...hyper-parameters, seed, data, history... },
  *     "resume": { ...where training stands, so that --resume continues exactly... } }
+ * Version 1 is the paper's network. Any other architecture is version 2, with all five choices:
+ *     "version": 2, "architecture": { "conv", "pool", "activation", "output", "loss" }
+ * (the parameters keep their layout; with correlation, k1 and k2 are the kernels of its formula).
  * A checkpoint is a model file whose "resume" points into the middle of an epoch.
  */
 import { CnnError, describeError } from '../errors.js';
+import { isPaper, PAPER, parseArchitecture, type Architecture } from '../model/architecture.js';
 import { GROUPS, OFFSETS, PARAM_COUNT, SHAPES, type Group } from '../model/layout.js';
 import type { RngState } from '../model/rng.js';
 import { writeFileAtomic } from './atomic-write.js';
@@ -14,7 +18,13 @@ import { overflowingNumbers } from './json-overflow.js';
 import { readRegularFile, type FileKind } from './read-file.js';
 
 export const FORMAT = 'cnn-train/zhang-2016';
-export const VERSION = 1;
+/** The file-format version: 1 for the paper's network (no "architecture" key), 2 for any other. */
+export const PAPER_VERSION = 1;
+export const ARCHITECTURE_VERSION = 2;
+
+export function modelVersion(a: Architecture): number {
+  return isPaper(a) ? PAPER_VERSION : ARCHITECTURE_VERSION;
+}
 /** A model file is ~80 kB; anything far larger is not one. */
 export const MAX_MODEL_BYTES = 16 * 1024 * 1024;
 
@@ -84,7 +94,8 @@ export interface ResumeState {
 
 export interface ModelFile {
   format: typeof FORMAT;
-  version: typeof VERSION;
+  /** The network (the file's version follows from it). */
+  architecture: Architecture;
   parameters: Float64Array;
   training?: TrainingInfo;
   resume?: ResumeState;
@@ -105,10 +116,17 @@ export function serializeModel(m: ModelFile): string {
     const { offset, length } = OFFSETS[g];
     parameters[g] = nest(m.parameters.subarray(offset, offset + length), SHAPES[g]);
   }
-  const doc: Record<string, unknown> = { format: m.format, version: m.version, parameters };
+  const doc: Record<string, unknown> = { format: m.format, version: modelVersion(m.architecture) };
+  if (!isPaper(m.architecture)) doc.architecture = m.architecture;
+  doc.parameters = parameters;
   if (m.training) doc.training = m.training;
   if (m.resume) doc.resume = m.resume;
   return JSON.stringify(doc) + '\n';
+}
+
+/** A model of the given parameters and architecture, with no training metadata. */
+export function newModel(parameters: Float64Array, architecture: Architecture = PAPER): ModelFile {
+  return { format: FORMAT, architecture, parameters };
 }
 
 export function saveModel(path: string, m: ModelFile): void {
@@ -157,8 +175,17 @@ export function parseModel(doc: unknown, source: string, literalAt?: LiteralAt):
   if (doc.format !== FORMAT) {
     throw new CnnError(`${source}: "format" is ${JSON.stringify(doc.format) ?? 'missing'}, expected "${FORMAT}"`);
   }
-  if (doc.version !== VERSION) {
-    throw new CnnError(`${source}: "version" is ${JSON.stringify(doc.version) ?? 'missing'}, expected ${VERSION}`);
+  let architecture: Architecture;
+  if (doc.version === PAPER_VERSION) {
+    if (doc.architecture !== undefined) {
+      throw new CnnError(`${source}: a version ${PAPER_VERSION} file is the paper's network and has no "architecture"; with one, "version" must be ${ARCHITECTURE_VERSION}`);
+    }
+    architecture = PAPER;
+  } else if (doc.version === ARCHITECTURE_VERSION) {
+    if (doc.architecture === undefined) throw new CnnError(`${source}: a version ${ARCHITECTURE_VERSION} file needs an "architecture" object`);
+    architecture = parseArchitecture(doc.architecture, `${source}: architecture`);
+  } else {
+    throw new CnnError(`${source}: "version" is ${JSON.stringify(doc.version) ?? 'missing'}, expected ${PAPER_VERSION} or ${ARCHITECTURE_VERSION}`);
   }
   const P = doc.parameters;
   if (!isObject(P)) throw new CnnError(`${source}: "parameters" is missing or not an object`);
@@ -172,7 +199,7 @@ export function parseModel(doc: unknown, source: string, literalAt?: LiteralAt):
     if (P[g] === undefined) throw new CnnError(`${source}: parameters.${g} is missing (shape ${SHAPES[g].join('x')})`);
     flatten(P[g], SHAPES[g], flat, OFFSETS[g as Group].offset, `parameters.${g}`, source, literalAt);
   }
-  const m: ModelFile = { format: FORMAT, version: VERSION, parameters: flat };
+  const m: ModelFile = { format: FORMAT, architecture, parameters: flat };
   // "training" is free-form metadata (other tools write their own); it is typed only when it is
   // cnn-train's, and a file that asks to be resumed must carry cnn-train's
   const problem = trainingProblem(doc.training);

@@ -1,12 +1,6 @@
 /**
- * The network of Zhang (2016), Fig. 1, and where each parameter lives.
- *
- *   I   1@28x28 --C1 (6 kernels 5x5, true conv, sigmoid)--> 6@24x24 --S1 (2x2 mean)--> 6@12x12
- *       --C2 (6x12 kernels 5x5, summed over the 6 inputs, sigmoid)--> 12@8x8 --S2 (2x2 mean)--> 12@4x4
- *       --F (column scan, eq 10)--> f 192 --FC (W 10x192, b 10, sigmoid)--> ŷ 10
- *
- * All 3898 parameters live in one contiguous buffer; each group is a named view at a fixed offset.
- * Layouts (row-major, last index fastest), identical to the model-file contract:
+ * Where each parameter lives: all 3898 parameters in one contiguous buffer, each group a named view
+ * at a fixed offset, in the layout of the model-file contract (sizes and offsets: dims.ts).
  *   k1[p][r][c]      p<6,          r,c<5
  *   b1[p]
  *   k2[p][q][r][c]   p<6 (S1 map), q<12 (C2 map)
@@ -14,45 +8,43 @@
  *   W[i][j]          i<10, j<192   (W[i][j] multiplies f[j])
  *   b[i]
  */
-export const K = 5; // kernel side
-export const IN = 28; // input side
-export const C1_MAPS = 6;
-export const C1_SIDE = IN - K + 1; // 24
-export const S1_SIDE = C1_SIDE / 2; // 12
-export const C2_MAPS = 12;
-export const C2_SIDE = S1_SIDE - K + 1; // 8
-export const S2_SIDE = C2_SIDE / 2; // 4
-export const FEATURES = C2_MAPS * S2_SIDE * S2_SIDE; // 192
-export const CLASSES = 10;
+import * as D from './dims.js';
+
+export { C1_MAPS, C1_SIDE, C2_MAPS, C2_SIDE, CLASSES, FEATURES, IN, K, PARAM_COUNT, S1_SIDE, S2_SIDE } from './dims.js';
 
 export const GROUPS = ['k1', 'b1', 'k2', 'b2', 'W', 'b'] as const;
 export type Group = (typeof GROUPS)[number];
 
 /** Shape of each group as nested-array dimensions (the model-file contract). */
 export const SHAPES: Record<Group, readonly number[]> = {
-  k1: [C1_MAPS, K, K],
-  b1: [C1_MAPS],
-  k2: [C1_MAPS, C2_MAPS, K, K],
-  b2: [C2_MAPS],
-  W: [CLASSES, FEATURES],
-  b: [CLASSES],
+  k1: [D.C1_MAPS, D.K, D.K],
+  b1: [D.C1_MAPS],
+  k2: [D.C1_MAPS, D.C2_MAPS, D.K, D.K],
+  b2: [D.C2_MAPS],
+  W: [D.CLASSES, D.FEATURES],
+  b: [D.CLASSES],
 };
 
-const size = (g: Group) => SHAPES[g].reduce((a, d) => a * d, 1);
-
 /** Offset and length of each group in the parameter buffer. */
-export const OFFSETS: Record<Group, { offset: number; length: number }> = (() => {
-  const out = {} as Record<Group, { offset: number; length: number }>;
+export const OFFSETS: Record<Group, { offset: number; length: number }> = {
+  k1: { offset: D.K1_OFFSET, length: D.K1_LENGTH },
+  b1: { offset: D.B1_OFFSET, length: D.B1_LENGTH },
+  k2: { offset: D.K2_OFFSET, length: D.K2_LENGTH },
+  b2: { offset: D.B2_OFFSET, length: D.B2_LENGTH },
+  W: { offset: D.W_OFFSET, length: D.W_LENGTH },
+  b: { offset: D.B_OFFSET, length: D.B_LENGTH },
+};
+
+// the groups follow each other in GROUPS order and fill the buffer, each as large as its shape
+{
   let o = 0;
   for (const g of GROUPS) {
-    out[g] = { offset: o, length: size(g) };
-    o += size(g);
+    const size = SHAPES[g].reduce((a, d) => a * d, 1);
+    if (OFFSETS[g].offset !== o || OFFSETS[g].length !== size) throw new Error(`dims.ts: group ${g} is not at ${o} with ${size} entries`);
+    o += size;
   }
-  return out;
-})();
-
-/** (5*5+1)*6 + (5*5*6+1)*12 + 10*192 + 10 = 3898, as counted below eq 3. */
-export const PARAM_COUNT = GROUPS.reduce((a, g) => a + size(g), 0);
+  if (o !== D.PARAM_COUNT) throw new Error(`dims.ts: PARAM_COUNT is ${D.PARAM_COUNT}, the groups hold ${o}`);
+}
 
 /** Named views of one parameter (or gradient) buffer. */
 export interface ParamViews<T extends Float32Array | Float64Array> {
@@ -66,18 +58,26 @@ export interface ParamViews<T extends Float32Array | Float64Array> {
 }
 
 export function views<T extends Float32Array | Float64Array>(all: T): ParamViews<T> {
-  if (all.length !== PARAM_COUNT) throw new Error(`parameter buffer has ${all.length} entries, expected ${PARAM_COUNT}`);
+  if (all.length !== D.PARAM_COUNT) throw new Error(`parameter buffer has ${all.length} entries, expected ${D.PARAM_COUNT}`);
   const v = (g: Group) => all.subarray(OFFSETS[g].offset, OFFSETS[g].offset + OFFSETS[g].length) as T;
   return { all, k1: v('k1'), b1: v('b1'), k2: v('k2'), b2: v('b2'), W: v('W'), b: v('b') };
 }
 
-/** Rows of the `--summary` table. */
-export const LAYER_TABLE: { layer: string; output: string; params: number }[] = [
-  { layer: 'input', output: '1@28x28', params: 0 },
-  { layer: 'C1 conv 5x5, sigmoid (eqs 4-5)', output: '6@24x24', params: OFFSETS.k1.length + OFFSETS.b1.length },
-  { layer: 'S1 mean pool 2x2 (eq 6)', output: '6@12x12', params: 0 },
-  { layer: 'C2 conv 5x5, sigmoid (eqs 7-8)', output: '12@8x8', params: OFFSETS.k2.length + OFFSETS.b2.length },
-  { layer: 'S2 mean pool 2x2 (eq 9)', output: '12@4x4', params: 0 },
-  { layer: 'F column-scan vector (eq 10)', output: '192', params: 0 },
-  { layer: 'FC 10x192, sigmoid (eq 12)', output: '10', params: OFFSETS.W.length + OFFSETS.b.length },
-];
+/**
+ * The kernels rotated by 180° in place: k[r][c] <-> k[4−r][4−c] for every 5x5 kernel of k1 and k2.
+ * Cross-correlation with k is true convolution with k rotated, so rotating maps the parameters of
+ * one choice of --conv onto the other exactly.
+ */
+export function rotateKernels<T extends Float32Array | Float64Array>(params: T): T {
+  for (const g of ['k1', 'k2'] as const) {
+    const { offset, length } = OFFSETS[g];
+    for (let k = offset; k < offset + length; k += D.KK) {
+      for (let i = 0; i < (D.KK - 1) / 2; i++) {
+        const a = params[k + i];
+        params[k + i] = params[k + D.KK - 1 - i];
+        params[k + D.KK - 1 - i] = a;
+      }
+    }
+  }
+  return params;
+}

@@ -10,7 +10,10 @@ import { PIXELS, type Dataset } from '../data/mnist.js';
 import type { Engine } from '../engine/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { ModelFile } from '../io/model-file.js';
-import { CLASSES, OFFSETS } from '../model/layout.js';
+import { describeArchitecture, sameArchitecture, type Architecture } from '../model/architecture.js';
+import { C1_MAPS, C1_SIDE, C2_MAPS, C2_SIDE, CLASSES, K, KK } from '../model/dims.js';
+import { architectureLines } from '../model/layer-table.js';
+import { OFFSETS } from '../model/layout.js';
 import { argmax } from '../nn/argmax.js';
 import { ReferenceNetwork } from '../nn/network.js';
 import { evaluateInChunks, type Evaluation } from '../train/evaluate.js';
@@ -27,6 +30,11 @@ export interface ReportInput {
 export interface ReportData {
   title: string;
   tool: string;
+  architecture: Architecture;
+  /** The network in words, and what each choice computes. */
+  network: string;
+  networkLines: string[];
+  captions: Captions;
   createdAt: string;
   training: ModelFile['training'] | null;
   evaluation: Pick<Evaluation, 'count' | 'errors' | 'error' | 'loss' | 'confusion' | 'perClass'>;
@@ -38,26 +46,60 @@ export interface ReportData {
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
 
+const INIT_TEXT = 'Initial weights as in the paper whatever the choices (eqs 1-3).';
+
+/** The texts of the page that depend on the architecture; mapScale: how activations become grey. */
+export interface Captions {
+  k1: string;
+  k1Note: string;
+  k2: string;
+  maps: string;
+  /** unit: σ in [0, 1], black 0, white 1; signed: tanh in [−1, 1], black −1, white 1; max: ReLU, black 0, white the map's maximum */
+  mapScale: 'unit' | 'signed' | 'max';
+}
+
+function captions(a: Architecture): Captions {
+  const conv = a.conv === 'convolution';
+  const act = { sigmoid: 'σ', relu: 'ReLU', tanh: 'tanh' }[a.activation];
+  const scale = { sigmoid: 'unit', relu: 'max', tanh: 'signed' } as const;
+  const grey = { sigmoid: 'black 0, white 1', relu: 'black 0, white the largest value of each map', tanh: 'black −1, mid-grey 0, white 1' }[a.activation];
+  return {
+    k1: `C1 kernels (${C1_MAPS} of ${K}x${K}, ${conv ? 'true convolution, eq 5' : 'cross-correlation'})`,
+    k1Note: conv
+      ? 'Shown as stored, k1[p][r][c]; the convolution uses them rotated by 180°.'
+      : 'Shown as stored, k1[p][r][c]; cross-correlation uses them as they are.',
+    k2: `C2 kernels (${C1_MAPS} x ${C2_MAPS} of ${K}x${K}, ${conv ? 'eq 8' : 'cross-correlation'})`,
+    maps: `Input, the ${C1_MAPS} C1 maps (${C1_SIDE}x${C1_SIDE}, after ${act}) and the ${C2_MAPS} C2 maps (${C2_SIDE}x${C2_SIDE}, after ${act}); ${grey}.`,
+    mapScale: scale[a.activation],
+  };
+}
+
 /**
  * Everything the page shows, computed from the model and the test set (in chunks, letting signals
  * in: null if `signal` aborts it).
  */
 export async function reportData(r: ReportInput, signal?: AbortSignal): Promise<ReportData | null> {
   const { model, test, engine } = r;
+  const a = model.architecture;
+  if (!sameArchitecture(engine.architecture, a)) throw new Error('reportData: the engine computes another architecture than the model');
+  // the engine's own parameters are put back afterwards: the report changes nothing
+  const saved = engine.getParams();
   engine.setParams(model.parameters);
   const outputs = new Float64Array(test.count * CLASSES);
-  const ev = await evaluateInChunks(engine, test, { signal, outputs });
+  let ev;
+  try {
+    ev = await evaluateInChunks(engine, test, { signal, outputs });
+  } finally {
+    engine.setParams(saved);
+  }
   if (!ev) return null;
   const P = model.parameters;
-  const k1 = Array.from({ length: 6 }, (_, p) => Array.from(P.subarray(OFFSETS.k1.offset + 25 * p, OFFSETS.k1.offset + 25 * p + 25), round));
-  const k2 = Array.from({ length: 6 }, (_, p) =>
-    Array.from({ length: 12 }, (_, q) => {
-      const o = OFFSETS.k2.offset + (p * 12 + q) * 25;
-      return Array.from(P.subarray(o, o + 25), round);
-    }),
-  );
-  const net = new ReferenceNetwork(Float64Array.from(P));
+  const kernel = (o: number) => Array.from(P.subarray(o, o + KK), round);
+  const k1 = Array.from({ length: C1_MAPS }, (_, p) => kernel(OFFSETS.k1.offset + KK * p));
+  const k2 = Array.from({ length: C1_MAPS }, (_, p) => Array.from({ length: C2_MAPS }, (_, q) => kernel(OFFSETS.k2.offset + (p * C2_MAPS + q) * KK)));
+  const net = new ReferenceNetwork(Float64Array.from(P), a);
   const maps = [];
+  const c1Size = C1_SIDE * C1_SIDE, c2Size = C2_SIDE * C2_SIDE;
   for (let n = 0; n < Math.min(4, test.count); n++) {
     net.setInput(test.images, n * PIXELS);
     const y = net.forward();
@@ -65,8 +107,8 @@ export async function reportData(r: ReportInput, signal?: AbortSignal): Promise<
       label: test.labels[n],
       prediction: argmax(y),
       input: Array.from(test.images.subarray(n * PIXELS, (n + 1) * PIXELS)),
-      c1: Array.from({ length: 6 }, (_, p) => Array.from(net.c1.subarray(p * 576, p * 576 + 576), round)),
-      c2: Array.from({ length: 12 }, (_, q) => Array.from(net.c2.subarray(q * 64, q * 64 + 64), round)),
+      c1: Array.from({ length: C1_MAPS }, (_, p) => Array.from(net.c1.subarray(p * c1Size, (p + 1) * c1Size), round)),
+      c2: Array.from({ length: C2_MAPS }, (_, q) => Array.from(net.c2.subarray(q * c2Size, (q + 1) * c2Size), round)),
     });
   }
   // most confidently wrong: misclassified digits with the lowest output for their true class
@@ -84,6 +126,10 @@ export async function reportData(r: ReportInput, signal?: AbortSignal): Promise<
   return {
     title: r.title ?? 'cnn-train report',
     tool: TOOL,
+    architecture: a,
+    network: describeArchitecture(a),
+    networkLines: [...architectureLines(a), INIT_TEXT],
+    captions: captions(a),
     createdAt: new Date().toISOString(),
     training: model.training ?? null,
     evaluation: { count: ev.count, errors: ev.errors, error: ev.error, loss: ev.loss, confusion: ev.confusion, perClass: ev.perClass },
@@ -125,7 +171,7 @@ export function renderReport(d: ReportData): string {
   table.cm td, table.cm th { width: 44px; height: 26px; text-align: center; font-size: 12px; }
   table.cm th { color: #666; font-weight: normal; }
   .summary td { padding: 2px 12px 2px 0; }
-  .k2 { display: grid; grid-template-columns: repeat(12, 32px); gap: 4px; }
+  .k2 { display: grid; grid-template-columns: repeat(${C2_MAPS}, 32px); gap: 4px; }
 </style>
 </head>
 <body>
@@ -137,16 +183,19 @@ export function renderReport(d: ReportData): string {
 <div class="chart"><canvas id="epochs"></canvas></div>
 <div class="chart"><canvas id="curve"></canvas></div>
 
-<h2>C1 kernels (6 of 5x5, eq 5)</h2>
-<p class="muted">Shown as stored, k1[p][r][c]; the convolution uses them rotated by 180°. Grey is 0, white positive, black negative (each kernel scaled to its largest magnitude).</p>
+<h2>Network</h2>
+<ul class="muted" id="network"></ul>
+
+<h2 id="k1-title"></h2>
+<p class="muted"><span id="k1-note"></span> Grey is 0, white positive, black negative (each kernel scaled to its largest magnitude).</p>
 <div class="grid" id="k1"></div>
 
-<h2>C2 kernels (6 x 12 of 5x5, eq 8)</h2>
+<h2 id="k2-title"></h2>
 <p class="muted">Row p: input map S1<sub>p</sub>; column q: output map C2<sub>q</sub>.</p>
 <div class="k2" id="k2"></div>
 
 <h2>Feature maps of test digits</h2>
-<p class="muted">Input, the 6 C1 maps (24x24, after σ) and the 12 C2 maps (8x8, after σ); black 0, white 1.</p>
+<p class="muted" id="maps-caption"></p>
 <div id="maps"></div>
 
 <h2>Confusion matrix</h2>
@@ -177,13 +226,24 @@ export function renderReport(d: ReportData): string {
   }
   const kernel = (k, zoom) => { const m = Math.max(1e-12, ...k.map(Math.abs)); return image(k, 5, 5, zoom, (v) => 127.5 + 127.5 * v / m); };
   const unit = (values, w, h, zoom) => image(values, w, h, zoom, (v) => 255 * v);
+  // an activation map as grey, by the activation's range
+  const activation = (values, w, h, zoom) => {
+    if (d.captions.mapScale === 'signed') return image(values, w, h, zoom, (v) => 127.5 + 127.5 * v);
+    if (d.captions.mapScale === 'max') { const m = Math.max(1e-12, ...values); return image(values, w, h, zoom, (v) => 255 * v / m); }
+    return unit(values, w, h, zoom);
+  };
   const labelled = (canvas, text) => { const cell = el('div', { className: 'cell' }); cell.append(canvas, el('div', {}, text)); return cell; };
 
   const t = d.training;
+  for (const line of [d.network, ...d.networkLines]) document.getElementById('network').append(el('li', {}, line));
+  document.getElementById('k1-title').textContent = d.captions.k1;
+  document.getElementById('k1-note').textContent = d.captions.k1Note;
+  document.getElementById('k2-title').textContent = d.captions.k2;
+  document.getElementById('maps-caption').textContent = d.captions.maps;
   document.getElementById('subtitle').textContent = d.tool + ' · ' + d.createdAt + (t ? ' · ' + t.engine + ' engine' : '');
   const rows = [
     ['test error', pct(d.evaluation.error) + ' (' + d.evaluation.errors + ' of ' + d.evaluation.count + ')'],
-    ['mean test loss (eq 13)', d.evaluation.loss.toFixed(5)],
+    ['mean test loss' + (d.architecture.loss === 'mse' ? ' (eq 13)' : ' (cross-entropy)'), d.evaluation.loss.toFixed(5)],
   ];
   if (t) rows.push(['training', t.history.length + ' epoch(s), batch ' + t.batchSize + ', α ' + t.lr + ', seed ' + t.seed + ', ' + t.data.trainCount + ' images']);
   for (const [k, v] of rows) { const tr = el('tr'); tr.append(el('td', {}, k), el('td', {}, v)); document.getElementById('summary').append(tr); }
@@ -219,8 +279,8 @@ export function renderReport(d: ReportData): string {
   for (const m of d.maps) {
     const g = el('div', { className: 'grid' });
     g.append(labelled(unit(m.input.map((v) => v / 255), 28, 28, 3), 'label ' + m.label + ', predicted ' + m.prediction));
-    m.c1.forEach((c, p) => g.append(labelled(unit(c, 24, 24, 3), 'C1 ' + (p + 1))));
-    m.c2.forEach((c, q) => g.append(labelled(unit(c, 8, 8, 6), 'C2 ' + (q + 1))));
+    m.c1.forEach((c, p) => g.append(labelled(activation(c, ${C1_SIDE}, ${C1_SIDE}, 3), 'C1 ' + (p + 1))));
+    m.c2.forEach((c, q) => g.append(labelled(activation(c, ${C2_SIDE}, ${C2_SIDE}, 6), 'C2 ' + (q + 1))));
     document.getElementById('maps').append(g, el('br'));
   }
 

@@ -9,7 +9,8 @@ import type { Dataset } from '../data/mnist.js';
 import type { Engine } from '../engine/engine.js';
 import { CnnError } from '../errors.js';
 import type { DataOptions, EpochRecord, ModelFile, ResumeState, TrainingInfo } from '../io/model-file.js';
-import { FORMAT, VERSION } from '../io/model-file.js';
+import { FORMAT } from '../io/model-file.js';
+import { ARCHITECTURE_KEYS, CHOICES, sameArchitecture } from '../model/architecture.js';
 import { initParams } from '../model/init.js';
 import { Rng } from '../model/rng.js';
 import { TOOL } from '../version.js';
@@ -102,6 +103,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   if (o.resumeFrom) {
     const r = o.resumeFrom.resume;
     if (!r) throw new CnnError('the model to resume from has no "resume" section; it was not written by cnn-train');
+    const was = o.resumeFrom.architecture;
+    if (!sameArchitecture(was, engine.architecture)) {
+      const k = ARCHITECTURE_KEYS.find((key) => was[key] !== engine.architecture[key])!;
+      throw new CnnError(`cannot resume: the run was trained with --${CHOICES[k].flag} ${was[k]}, not ${engine.architecture[k]}; an architecture cannot change during a run`);
+    }
     checkSameData(o.resumeFrom, data, print);
     if (r.position > N) throw new CnnError(`the checkpoint is at image ${r.position} of its epoch, but the training set has only ${N} images`);
     engine.setParams(o.resumeFrom.parameters);
@@ -137,7 +143,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   });
   const snapshot = (params: Float64Array, state: ResumeState): ModelFile => ({
     format: FORMAT,
-    version: VERSION,
+    architecture: engine.architecture,
     parameters: params,
     training: info(),
     resume: { ...state, curve: [...state.curve] },
