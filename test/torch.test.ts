@@ -23,6 +23,7 @@ import type { Engine } from '../src/engine/engine.js';
 import { newModel, parseModelText, saveModel } from '../src/io/model-file.js';
 import { PAPER, type Architecture } from '../src/model/architecture.js';
 import { initParams } from '../src/model/init.js';
+import { train } from '../src/train/train.js';
 import { Rng } from '../src/model/rng.js';
 import { ReferenceNetwork } from '../src/nn/network.js';
 import { C1_MAPS, C2_MAPS, PIXELS, S1_SIDE, S2_SIDE } from '../src/model/dims.js';
@@ -59,9 +60,10 @@ function hasNearTie(net: ReferenceNetwork, image: number): boolean {
 }
 
 /** Steps of the wasm engine's trajectory before the first batch holding a near-tie. */
-async function stepsBeforeNearTie(a: Architecture, init: Float64Array, order: Uint32Array, batch: number, lr: number): Promise<number> {
+async function stepsBeforeNearTie(a: Architecture, init: Float64Array, order: Uint32Array, batch: number, lr: number, optimizer?: { momentum: number; weightDecay: number }): Promise<number> {
   const e = await createEngine('wasm', 1, a);
   engines.push(e);
+  if (optimizer) e.setOptimizer(optimizer);
   e.setParams(init);
   for (let t = 0; t * batch < order.length; t++) {
     const net = new ReferenceNetwork(e.getParams(), a);
@@ -72,17 +74,18 @@ async function stepsBeforeNearTie(a: Architecture, init: Float64Array, order: Ui
 }
 
 /** PyTorch's parameters after training from `init` over `order`. */
-function torchTrain(d: string, order: Uint32Array, batch: number, lr: number, name: string): Float64Array {
+function torchTrain(d: string, order: Uint32Array, batch: number, lr: number, name: string, extra: string[] = []): Float64Array {
   writeFileSync(join(d, `${name}.bin`), Buffer.from(order.buffer, order.byteOffset, order.byteLength));
   const t = spawnSync(PYTHON, [SCRIPT, 'train', '--init', join(d, 'init.json'), '--order', join(d, `${name}.bin`), '--data', FIXTURE_DIR,
-    '--batch-size', String(batch), '--lr', String(lr), '--out', join(d, `${name}.json`)], { encoding: 'utf8' });
+    '--batch-size', String(batch), '--lr', String(lr), '--out', join(d, `${name}.json`), ...extra], { encoding: 'utf8' });
   expect(t.status, t.stderr).toBe(0);
   return parseModelText(readFileSync(join(d, `${name}.json`), 'utf8'), `${name}.json`).parameters;
 }
 
 const maxDiff = (a: Float64Array, b: Float64Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
-const cases: [string, Partial<Architecture>, number, number][] = [
-  // label, choices, learning rate, batch size
+type Case = [label: string, choices: Partial<Architecture>, lr: number, batch: number, optimizer?: { momentum: number; weightDecay: number }];
+const cases: Case[] = [
+  // label, choices, learning rate, batch size, optimizer
   ["the paper's network", {}, 1, 1],
   ['--conv correlation', { conv: 'correlation' }, 1, 1],
   ['--pool max', { pool: 'max' }, 1, 1],
@@ -92,10 +95,12 @@ const cases: [string, Partial<Architecture>, number, number][] = [
   ['--output softmax --loss cross-entropy', { output: 'softmax', loss: 'cross-entropy' }, 0.1, 1],
   ['all five together', { conv: 'correlation', pool: 'max', activation: 'relu', output: 'softmax', loss: 'cross-entropy' }, 0.05, 1],
   ['all five together, batch 10', { conv: 'correlation', pool: 'max', activation: 'relu', output: 'softmax', loss: 'cross-entropy' }, 0.1, 10],
+  ['momentum 0.9, weight decay 1e-4', {}, 0.1, 1, { momentum: 0.9, weightDecay: 1e-4 }],
+  ['momentum 0.9, weight decay 1e-4, batch 10', {}, 0.5, 10, { momentum: 0.9, weightDecay: 1e-4 }],
 ];
 
 describe(`cnn-train vs its PyTorch implementation, ${STEPS} steps from the same start${why}`, () => {
-  for (const [label, choices, lr, batch] of cases) {
+  for (const [label, choices, lr, batch, optimizer] of cases) {
     it.skipIf(!hasTorch)(`${label} (lr ${lr}, batch ${batch}): both engines within 1e-5 of PyTorch`, async () => {
       const a: Architecture = { ...PAPER, ...choices };
       const d = mkdtempSync(join(tmpdir(), 'cnn-torch-'));
@@ -103,13 +108,15 @@ describe(`cnn-train vs its PyTorch implementation, ${STEPS} steps from the same 
       saveModel(join(d, 'init.json'), newModel(init, a));
       const rng = new Rng(2);
       const order = Uint32Array.from({ length: STEPS * batch }, () => rng.nextInt(data.count));
-      const torch = torchTrain(d, order, batch, lr, 'all');
+      const opt = optimizer ? ['--momentum', String(optimizer.momentum), '--weight-decay', String(optimizer.weightDecay)] : [];
+      const torch = torchTrain(d, order, batch, lr, 'all', opt);
       expect(parseModelText(readFileSync(join(d, 'all.json'), 'utf8'), 'all.json').architecture).toEqual(a);
       const moved = maxDiff(torch, init);
       expect(moved).toBeGreaterThan(0.01); // it trained
       const run = async (name: 'reference' | 'wasm', steps: number) => {
         const e = await createEngine(name, 1, a);
         engines.push(e);
+        if (optimizer) e.setOptimizer(optimizer);
         e.setParams(init);
         e.train(data, order, 0, steps * batch, batch, lr);
         return e.getParams();
@@ -118,12 +125,36 @@ describe(`cnn-train vs its PyTorch implementation, ${STEPS} steps from the same 
       console.log(`${label}, reference engine, ${STEPS} steps: max |θ − θ_torch| = ${ref.toExponential(2)} (parameters moved up to ${moved.toFixed(3)})`);
       expect(ref).toBeLessThan(1e-9);
       // the float32 engine: all steps, or those before the first max-pooling near-tie
-      const steps = a.pool === 'max' ? await stepsBeforeNearTie(a, init, order, batch, lr) : STEPS;
-      const want = steps === STEPS ? torch : torchTrain(d, order.subarray(0, steps * batch), batch, lr, 'before');
+      const steps = a.pool === 'max' ? await stepsBeforeNearTie(a, init, order, batch, lr, optimizer) : STEPS;
+      const want = steps === STEPS ? torch : torchTrain(d, order.subarray(0, steps * batch), batch, lr, 'before', opt);
       const wasm = maxDiff(await run('wasm', steps), want);
       console.log(`${label}, wasm engine, ${steps} steps${steps < STEPS ? ' (then a max-pooling near-tie)' : ''}: max |θ − θ_torch| = ${wasm.toExponential(2)}`);
       expect(steps).toBeGreaterThanOrEqual(50);
       expect(wasm).toBeLessThan(1e-5);
     });
   }
+
+  it.skipIf(!hasTorch)('the whole training loop with --lr-decay 0.5, momentum 0.9 and weight decay 1e-4: 2 epochs of the fixture, batch 7, on both engines', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'cnn-torch-'));
+    const seed = 3, epochs = 2, batch = 7, lr = 0.1;
+    // the order train() draws: the initial weights, then one shuffle per epoch, from one PRNG
+    const rng = new Rng(seed);
+    const init = initParams(rng);
+    saveModel(join(d, 'init.json'), newModel(init));
+    const order = new Uint32Array(epochs * data.count);
+    for (let e = 0; e < epochs; e++) {
+      const o = Uint32Array.from({ length: data.count }, (_, i) => i);
+      rng.shuffle(o);
+      order.set(o, e * data.count);
+    }
+    const torch = torchTrain(d, order, batch, lr, 'loop', ['--momentum', '0.9', '--weight-decay', '1e-4', '--lr-decay', '0.5', '--epoch-size', String(data.count)]);
+    for (const name of ['reference', 'wasm'] as const) {
+      const e = await createEngine(name, 1);
+      engines.push(e);
+      const r = await train({ epochs, batchSize: batch, lr, seed, train: data, engine: e, lrDecay: 0.5, optimizer: { momentum: 0.9, weightDecay: 1e-4 } });
+      const diff = maxDiff(r.model.parameters, torch);
+      console.log(`training loop with decay, ${name} engine: max |θ − θ_torch| = ${diff.toExponential(2)}`);
+      expect(diff).toBeLessThan(name === 'reference' ? 1e-9 : 1e-5);
+    }
+  });
 });

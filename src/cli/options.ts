@@ -6,7 +6,7 @@
 import { Command, Option } from 'commander';
 import { defaultThreads, ENGINES } from '../engine/create-engine.js';
 import { ARCHITECTURE_KEYS, CHOICES, PAPER, type Architecture } from '../model/architecture.js';
-import { learningRate, nonNegativeInt, positiveInt, seedInt } from './parse-args.js';
+import { learningRate, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, seedInt, unitInterval } from './parse-args.js';
 
 export interface OptionSpec {
   flags: string;
@@ -26,7 +26,17 @@ export const OPTIONS = {
     parse: positiveInt,
     default: 1,
   },
-  lr: { flags: '--lr <alpha>', help: 'learning rate α of eqs 65-70', parse: learningRate, default: 1 },
+  lr: { flags: '--lr <alpha>', help: 'learning rate α of eqs 65-70 (with --lr-decay: of the first epoch)', parse: learningRate, default: 1 },
+  lrDecay: { flags: '--lr-decay <gamma>', help: 'the rate of epoch e is α·γ^(e−1)', parse: positiveNumber, default: 1 },
+  momentum: { flags: '--momentum <mu>', help: 'momentum μ as torch.optim.SGD: v ← μ·v + g; θ ← θ − α·v', parse: unitInterval, default: 0 },
+  weightDecay: { flags: '--weight-decay <lambda>', help: 'weight decay λ as torch.optim.SGD: g = ∇L + λ·θ, on every parameter', parse: nonNegativeNumber, default: 0 },
+  validation: {
+    flags: '--validation <n>',
+    help: 'hold out the last n images of the training file (never trained on) and report their loss and error every epoch',
+    parse: positiveInt,
+  },
+  keep: { flags: '--keep <which>', help: 'the model saved: the last epoch, or the best (lowest validation error; needs --validation)', choices: ['last', 'best'], default: 'last' },
+  earlyStop: { flags: '--early-stop <k>', help: 'stop after k epochs without a lower validation error (needs --validation)', parse: positiveInt },
   seed: { flags: '-s, --seed <n>', help: 'seed of the PRNG for the initial weights and the shuffling', parse: seedInt, default: 1 },
   data: {
     flags: '-d, --data <dir>',

@@ -43,3 +43,17 @@ export function seedInt(value: string): number {
   }
   return n;
 }
+
+/** A decimal number from 0 up to (not including) 1: momentum. */
+export function unitInterval(value: string): number {
+  const n = Number(value);
+  if (!DECIMAL.test(value) || !(n >= 0 && n < 1)) throw new InvalidArgumentError('expected a decimal number from 0 up to (not including) 1.');
+  return n;
+}
+
+/** A decimal number of 0 or more: weight decay. */
+export function nonNegativeNumber(value: string): number {
+  const n = Number(value);
+  if (!DECIMAL.test(value) || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a decimal number of 0 or more.');
+  return n;
+}

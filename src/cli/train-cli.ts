@@ -21,7 +21,8 @@ export function buildProgram(run: { train: (c: Command) => Promise<void>; gradch
     .version(PACKAGE_VERSION)
     .enablePositionalOptions();
   addOptions(program, [
-    'epochs', 'batchSize', 'lr', 'seed', 'data', 'trainLimit', 'testLimit', 'out', 'resume', 'report', 'checkpoint', 'engine', 'threads',
+    'epochs', 'batchSize', 'lr', 'seed', 'data', 'trainLimit', 'testLimit', 'validation', 'keep', 'earlyStop',
+    'lrDecay', 'momentum', 'weightDecay', 'out', 'resume', 'report', 'checkpoint', 'engine', 'threads',
     ...ARCHITECTURE_OPTIONS,
     'summary', ['json', { help: 'print one JSON object per line (events) instead of progress bars' }], 'quiet', 'debug',
   ]);

@@ -5,7 +5,7 @@
  */
 import { existsSync, unlinkSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { limit, loadMnistSplit } from '../data/mnist.js';
+import { limit, loadMnistSplit, splitTraining } from '../data/mnist.js';
 import { createEngine } from '../engine/create-engine.js';
 import type { EngineName } from '../engine/engine.js';
 import { CnnError } from '../errors.js';
@@ -13,6 +13,7 @@ import { ARCHITECTURE_KEYS, architectureFlags, checkArchitecture, CHOICES, descr
 import { loadModel, saveModel, type DataOptions, type ModelFile } from '../io/model-file.js';
 import { checkDistinct, checkOutputTarget, sameFile, type NamedPath } from '../io/output-paths.js';
 import { writeReport } from '../report/report.js';
+import { evaluate } from '../train/evaluate.js';
 import { train, type TrainResult } from '../train/train.js';
 import { ProgressView } from './progress-view.js';
 import { Interrupts } from './signals.js';
@@ -27,6 +28,12 @@ export interface TrainCliOptions extends Architecture {
   data?: string;
   trainLimit?: number;
   testLimit?: number;
+  validation?: number;
+  keep: 'last' | 'best';
+  earlyStop?: number;
+  lrDecay: number;
+  momentum: number;
+  weightDecay: number;
   out: string;
   resume?: string;
   checkpoint?: string;
@@ -87,6 +94,16 @@ function applyResumeDefaults(o: TrainCliOptions, given: Given, from: ModelFile, 
   if (!given('data') && typeof d.dir === 'string') o.data = d.dir;
   if (!given('trainLimit') && typeof d.trainLimit === 'number') o.trainLimit = d.trainLimit;
   if (!given('testLimit') && typeof d.testLimit === 'number') o.testLimit = d.testLimit;
+  if (t.optimizer) {
+    if (!given('momentum')) o.momentum = t.optimizer.momentum;
+    if (!given('weightDecay')) o.weightDecay = t.optimizer.weightDecay;
+    if (!given('lrDecay')) o.lrDecay = t.optimizer.lrDecay;
+  }
+  if (t.validation) {
+    if (!given('validation')) o.validation = t.validation.count;
+    if (!given('keep')) o.keep = t.validation.keep;
+    if (!given('earlyStop') && t.validation.earlyStop !== null) o.earlyStop = t.validation.earlyStop;
+  }
 }
 
 /** The files of this run, checked before any work. */
@@ -114,7 +131,11 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   let resumeFrom: ModelFile | undefined;
   if (o.resume !== undefined) {
     resumeFrom = loadModel(o.resume);
-    if (!resumeFrom.resume) throw new CnnError(`${o.resume}: has no "resume" section, so training cannot continue from it`);
+    if (!resumeFrom.resume) {
+      const k = resumeFrom.training?.kept;
+      if (k) throw new CnnError(`${o.resume}: holds epoch ${k.epoch} of its run (--keep best), not where the run stands; resume from the run's checkpoint (<out>.ckpt.json)`);
+      throw new CnnError(`${o.resume}: has no "resume" section, so training cannot continue from it`);
+    }
     applyResumeDefaults(o, given, resumeFrom, o.resume);
     if (resumeFrom.resume.completedEpochs >= o.epochs) {
       throw new CnnError(`${o.resume}: already has ${resumeFrom.resume.completedEpochs} epochs; pass --epochs larger than that to train more`);
@@ -123,7 +144,10 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   const architecture = checkArchitecture({ conv: o.conv, pool: o.pool, activation: o.activation, output: o.output, loss: o.loss });
   const { checkpoint, checkpointIsInput } = planOutputs(o, given);
 
-  const trainSet = limit(loadMnistSplit('train', o.data), o.trainLimit, '--train-limit');
+  if ((o.keep === 'best' || o.earlyStop !== undefined) && o.validation === undefined) {
+    throw new CnnError(`${o.keep === 'best' ? '--keep best' : '--early-stop'} needs --validation <n> (held-out images to choose by)`);
+  }
+  const { train: trainSet, validation: validationSet } = splitTraining(loadMnistSplit('train', o.data), o.trainLimit, o.validation);
   const testSet = o.testLimit === 0 ? undefined : limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit');
   const dataOptions: DataOptions = { dir: o.data === undefined ? null : resolve(o.data), trainLimit: o.trainLimit ?? null, testLimit: o.testLimit ?? null };
   const engine = await createEngine(o.engine, o.threads, architecture);
@@ -142,13 +166,16 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   if (json) {
     emit({
       event: 'start', epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, architecture, engine: engine.name, threads: engine.threads,
-      trainCount: trainSet.count, testCount: testSet?.count ?? 0, resumedFrom: o.resume ?? null,
+      trainCount: trainSet.count, validationCount: validationSet?.count ?? 0, testCount: testSet?.count ?? 0, resumedFrom: o.resume ?? null,
+      optimizer: { momentum: o.momentum, weightDecay: o.weightDecay, lrDecay: o.lrDecay }, keep: o.keep, earlyStop: o.earlyStop ?? null,
     });
   } else if (!quiet) {
     console.log(
       out.dim(
         `${resumeFrom ? `resuming ${o.resume} at epoch ${resumeFrom.resume!.completedEpochs + 1}, ` : ''}training on ${trainSet.count} images` +
-          `${testSet ? `, testing on ${testSet.count}` : ''}: batch ${o.batchSize}, lr ${o.lr}, seed ${o.seed}, ${engine.detail}` +
+          `${validationSet ? `, validating on ${validationSet.count}` : ''}${testSet ? `, testing on ${testSet.count}` : ''}: batch ${o.batchSize}, lr ${o.lr}` +
+          `${o.lrDecay !== 1 ? ` × ${o.lrDecay}^(epoch−1)` : ''}${o.momentum ? `, momentum ${o.momentum}` : ''}${o.weightDecay ? `, weight decay ${o.weightDecay}` : ''}` +
+          `, seed ${o.seed}, ${engine.detail}` +
           (isPaper(architecture) ? '' : `\nnetwork: ${describeArchitecture(architecture)}`),
       ),
     );
@@ -157,6 +184,8 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   try {
     result = await train({
       epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, train: trainSet, test: testSet, engine, resumeFrom, dataOptions,
+      validation: validationSet, keep: o.keep, earlyStop: o.earlyStop, lrDecay: o.lrDecay,
+      optimizer: { momentum: o.momentum, weightDecay: o.weightDecay },
       signal: interrupts.controller.signal,
       onProgress: (p) => view.update(p),
       onEpoch: (e) => {
@@ -165,12 +194,15 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
         const r = e.record;
         const note = chanceNote(r.trainError, r.epoch * trainSet.count, o.lr);
         if (json) {
-          emit({ event: 'epoch', epoch: r.epoch, loss: r.loss, trainError: r.trainError, testError: r.testError ?? null,
-            testLoss: r.testLoss ?? null, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond, atChance: note !== null });
+          emit({ event: 'epoch', epoch: r.epoch, loss: r.loss, trainError: r.trainError, validationError: r.validationError ?? null,
+            validationLoss: r.validationLoss ?? null, testError: r.testError ?? null, testLoss: r.testLoss ?? null, lr: r.lr ?? o.lr,
+            best: validationSet ? e.best === true : null, seconds: r.seconds, imagesPerSecond: r.imagesPerSecond, atChance: note !== null });
         } else if (!quiet) {
           console.log(
             `epoch ${String(r.epoch).padStart(String(o.epochs).length)}/${o.epochs}  loss ${r.loss.toFixed(4)}  train error ${pct(r.trainError)}` +
-              `${r.testError === undefined ? '' : `  test error ${out.bold(pct(r.testError))}`}  ${duration(r.seconds)}  ${Math.round(r.imagesPerSecond)} img/s` +
+              `${r.validationError === undefined ? '' : `  validation error ${pct(r.validationError)}${e.best ? out.green(' *') : '  '}`}` +
+              `${r.testError === undefined ? '' : `  test error ${out.bold(pct(r.testError))}`}${r.lr !== undefined ? `  lr ${r.lr.toPrecision(3)}` : ''}` +
+              `  ${duration(r.seconds)}  ${Math.round(r.imagesPerSecond)} img/s` +
               (note ? `  ${out.yellow(note)}` : ''),
           );
         }
@@ -206,8 +238,20 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       if (e instanceof CnnError) throw new CnnError(`${e.message}; the trained model is safe in the checkpoint ${checkpoint} (copy it, or resume from it)`);
       throw e;
     }
-    // the model file holds the resume state now; a checkpoint that was the input stays
-    if (!checkpointIsInput && existsSync(checkpoint)) unlinkSync(checkpoint);
+    // the model file holds the resume state now; a checkpoint that was the input stays; with
+    // --keep best the model is the best epoch, and the checkpoint holds the last (to resume from)
+    const kept = result.model.training?.kept;
+    const lastKept = kept !== undefined && kept.epoch !== history.length;
+    if (lastKept) saveModel(checkpoint, result.last);
+    else if (!checkpointIsInput && existsSync(checkpoint)) unlinkSync(checkpoint);
+    // the final evaluation is of the model saved
+    let finalEvaluation = result.lastEvaluation;
+    if (lastKept && testSet) {
+      const saved = engine.getParams();
+      engine.setParams(result.model.parameters);
+      finalEvaluation = evaluate(engine, testSet);
+      engine.setParams(saved);
+    }
     let reportWritten = false;
     if (o.report && !interrupts.aborted) {
       reportWritten = await writeReport(o.report, { model: result.model, test: testSet ?? loadMnistSplit('test', o.data), engine }, interrupts.controller.signal);
@@ -218,15 +262,20 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       else process.stderr.write(msg + '\n');
       return interrupts.exitCode;
     }
-    const last = history[history.length - 1];
+    const last = kept ? history[kept.epoch - 1] : history[history.length - 1];
+    const early = result.stoppedEarly;
     if (json) {
-      emit({ event: 'done', out: o.out, report: o.report ?? null, epochs: history.length, testError: last?.testError ?? null, loss: last?.loss ?? null,
-        history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, testError: h.testError ?? null })) });
+      emit({ event: 'done', out: o.out, report: o.report ?? null, epochs: history.length, testError: finalEvaluation?.error ?? last?.testError ?? null, loss: last?.loss ?? null,
+        kept: kept ?? null, stoppedEarly: early ?? null, checkpoint: lastKept ? checkpoint : null,
+        history: history.map((h) => ({ epoch: h.epoch, loss: h.loss, validationError: h.validationError ?? null, testError: h.testError ?? null })) });
     } else {
+      if (!quiet && early) console.log(out.dim(`stopped early after epoch ${early.epoch}: no lower validation error for ${o.earlyStop} epoch(s)`));
       const errs = history.map((h) => h.testError).filter((x): x is number => x !== undefined);
       if (!quiet && errs.length > 1) console.log(`test error by epoch ${sparkline(errs)}  ${pct(errs[0])} → ${pct(errs[errs.length - 1])}`);
-      if (!quiet && result.lastEvaluation) console.log(confusionTable(result.lastEvaluation.confusion, out));
-      console.log(`${out.green('saved')} ${o.out}${last?.testError !== undefined ? `  test error ${pct(last.testError)}` : ''}`);
+      if (!quiet && finalEvaluation) console.log(confusionTable(finalEvaluation.confusion, out));
+      const what = kept ? `  (epoch ${kept.epoch} of ${history.length}: the lowest validation error, ${pct(kept.validationError)})` : '';
+      console.log(`${out.green('saved')} ${o.out}${finalEvaluation ? `  test error ${pct(finalEvaluation.error)}` : ''}${what}`);
+      if (lastKept) console.log(out.dim(`the last epoch is in ${checkpoint}: --resume ${checkpoint} continues the run`));
       if (o.report) console.log(`${out.green('report')} ${o.report}`);
     }
     return 0;

@@ -106,3 +106,20 @@ export function limit(ds: Dataset, n: number | undefined, what: string): Dataset
   if (n > ds.count) throw new CnnError(`${what} ${n} is larger than the ${ds.count} examples in ${ds.source}`);
   return { count: n, images: ds.images.subarray(0, n * PIXELS), labels: ds.labels.subarray(0, n), source: ds.source };
 }
+
+/**
+ * The training file split for --validation: the last `holdOut` images are the validation set
+ * (the same every epoch, never trained on); training uses the first `limit` of the rest (all of
+ * them by default). Views, no copies.
+ */
+export function splitTraining(ds: Dataset, limitTo: number | undefined, holdOut: number | undefined): { train: Dataset; validation?: Dataset } {
+  if (holdOut === undefined) return { train: limit(ds, limitTo, '--train-limit') };
+  if (holdOut >= ds.count) throw new CnnError(`--validation ${holdOut} leaves no training images: ${ds.source} has ${ds.count}`);
+  const rest = ds.count - holdOut;
+  if (limitTo !== undefined && limitTo > rest) {
+    throw new CnnError(`--train-limit ${limitTo} reaches into the ${holdOut} validation images (the last of ${ds.source}); at most ${rest}`);
+  }
+  const validation = { count: holdOut, images: ds.images.subarray(rest * PIXELS), labels: ds.labels.subarray(rest), source: `${ds.source} (last ${holdOut})` };
+  const train = { count: rest, images: ds.images.subarray(0, rest * PIXELS), labels: ds.labels.subarray(0, rest), source: ds.source };
+  return { train: limit(train, limitTo, '--train-limit'), validation };
+}

@@ -25,6 +25,17 @@ export interface Images {
 
 export type EngineName = 'wasm' | 'reference';
 
+/**
+ * The update rule, as torch.optim.SGD defines it (no dampening, no Nesterov):
+ *   g = ∇ + λ·θ;  v ← μ·v + g (v starts at 0);  θ ← θ − α·v
+ * μ = λ = 0 is the paper's plain gradient descent (eqs 65-70), computed as θ ← θ − (α/B)·Σ∇.
+ */
+export interface Optimizer {
+  momentum: number;
+  weightDecay: number;
+}
+export const PLAIN_SGD: Optimizer = { momentum: 0, weightDecay: 0 };
+
 export interface Engine {
   readonly name: EngineName;
   /** What runs, for messages and model metadata (e.g. "wasm f32x4 SIMD + FMA, 2 thread(s)"). */
@@ -42,10 +53,17 @@ export interface Engine {
   /** A float64 copy of the 3898 parameters (layout of src/model/layout.ts). */
   getParams(): Float64Array;
   setParams(params: Float64Array): void;
+  /** The update rule of train() (plain SGD until set). */
+  readonly optimizer: Optimizer;
+  setOptimizer(o: Optimizer): void;
+  /** Momentum's velocity v, one per parameter (zeros until momentum is used); for checkpoints. */
+  getVelocity(): Float64Array;
+  setVelocity(v: Float64Array): void;
   /**
    * Minibatch gradient descent over images order[start .. start+count): consecutive groups of
    * `batchSize` images (the last may be smaller) each give one update
-   *   θ ← θ − lr · (1/B) Σ_batch ∇L   (eqs 65-70; B = 1 is the paper's online SGD).
+   *   θ ← θ − lr · (1/B) Σ_batch ∇L   (eqs 65-70; B = 1 is the paper's online SGD),
+   * or the optimizer's rule with ∇ = (1/B) Σ_batch ∇L.
    * Returns the summed per-image losses and misclassifications, each taken from the forward pass
    * that precedes the image's own update.
    */

@@ -5,8 +5,8 @@ import { PAPER, type Architecture } from '../model/architecture.js';
 import { CLASSES, PARAM_COUNT } from '../model/layout.js';
 import { argmax } from '../nn/argmax.js';
 import { ReferenceNetwork } from '../nn/network.js';
-import { sgdUpdate } from '../nn/sgd.js';
-import type { Engine, Images, StepStats } from './engine.js';
+import { sgdMomentumUpdate, sgdUpdate } from '../nn/sgd.js';
+import { PLAIN_SGD, type Engine, type Images, type Optimizer, type StepStats } from './engine.js';
 
 export class ReferenceEngine implements Engine {
   readonly name = 'reference' as const;
@@ -14,6 +14,8 @@ export class ReferenceEngine implements Engine {
   readonly detail = 'reference float64, 1 thread';
   readonly callSize = { train: 32, predict: 128 }; // ~700 and ~2 400 images/s
   readonly net: ReferenceNetwork;
+  optimizer: Optimizer = { ...PLAIN_SGD };
+  private velocity = new Float64Array(PARAM_COUNT);
 
   constructor(readonly architecture: Architecture = PAPER) {
     this.net = new ReferenceNetwork(undefined, architecture);
@@ -26,6 +28,19 @@ export class ReferenceEngine implements Engine {
   setParams(params: Float64Array): void {
     if (params.length !== PARAM_COUNT) throw new Error(`expected ${PARAM_COUNT} parameters, got ${params.length}`);
     this.net.params.all.set(params);
+  }
+
+  setOptimizer(o: Optimizer): void {
+    this.optimizer = { ...o };
+  }
+
+  getVelocity(): Float64Array {
+    return Float64Array.from(this.velocity);
+  }
+
+  setVelocity(v: Float64Array): void {
+    if (v.length !== PARAM_COUNT) throw new Error(`expected ${PARAM_COUNT} velocities, got ${v.length}`);
+    this.velocity.set(v);
   }
 
   train(data: Dataset, order: Uint32Array, start: number, count: number, batchSize: number, lr: number): StepStats {
@@ -42,7 +57,9 @@ export class ReferenceEngine implements Engine {
         if (argmax(net.forward()) !== label) errors++;
         lossSum += net.backward(label);
       }
-      sgdUpdate(net.params.all, net.grads.all, lr / n);
+      const { momentum, weightDecay } = this.optimizer;
+      if (momentum === 0 && weightDecay === 0) sgdUpdate(net.params.all, net.grads.all, lr / n); // eqs 65-70
+      else sgdMomentumUpdate(net.params.all, net.grads.all, this.velocity, lr, n, momentum, weightDecay);
     }
     return { loss: lossSum, errors };
   }

@@ -11,24 +11,17 @@ import type { Dataset } from '../data/mnist.js';
 import { CnnError } from '../errors.js';
 import { PAPER, type Architecture } from '../model/architecture.js';
 import { CLASSES, PARAM_COUNT, PIXELS } from '../model/dims.js';
-import type { Engine, Images, StepStats } from './engine.js';
+import { PLAIN_SGD, type Engine, type Images, type Optimizer, type StepStats } from './engine.js';
 import { fromKernelLayout, toKernelLayout } from './kernel-params.js';
 import { Kernel, kernelModule, packageRoot, type KernelVariant } from './wasm-module.js';
 import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, sharedViews, waitChange, type SharedBuffers, type SharedViews, type WorkerInit } from './worker-protocol.js';
-
-/**
- * α/B as the kernel's own loop computes it (float32 α divided by B in float32), so that every
- * path of the engine, whatever the threads, makes the same update (eqs 65-70).
- */
-export function stepScale(lr: number, b: number): number {
-  return Math.fround(Math.fround(lr) / b);
-}
 
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
   readonly threads: number;
   readonly variant: KernelVariant;
   readonly callSize = { train: 1024, predict: 4096 }; // ~16 000 and ~80 000 images/s
+  optimizer: Optimizer = { ...PLAIN_SGD };
   private readonly k: Kernel;
   private readonly workers: Worker[];
   private readonly shared?: SharedViews;
@@ -83,6 +76,20 @@ export class WasmEngine implements Engine {
   setParams(params: Float64Array): void {
     if (params.length !== PARAM_COUNT) throw new Error(`expected ${PARAM_COUNT} parameters, got ${params.length}`);
     this.k.params.set(toKernelLayout(Float64Array.from(params), this.architecture)); // rounds to float32
+  }
+
+  setOptimizer(o: Optimizer): void {
+    this.optimizer = { ...o };
+    this.k.ex.setOptimizer(o.momentum, o.weightDecay);
+  }
+
+  getVelocity(): Float64Array {
+    return fromKernelLayout(Float64Array.from(this.k.velocity), this.architecture);
+  }
+
+  setVelocity(v: Float64Array): void {
+    if (v.length !== PARAM_COUNT) throw new Error(`expected ${PARAM_COUNT} velocities, got ${v.length}`);
+    this.k.velocity.set(toKernelLayout(Float64Array.from(v), this.architecture));
   }
 
   /**
@@ -148,7 +155,7 @@ export class WasmEngine implements Engine {
           errors += k.ex.takeErrors();
         }
       }
-      k.ex.applySlots(S, stepScale(lr, b));
+      k.ex.applySlots(S, lr, b); // the update of every path, whatever the threads (α/B in float32)
     }
     return { loss, errors };
   }
@@ -179,7 +186,7 @@ export class WasmEngine implements Engine {
         errors += sErr[s];
       }
       for (let s = 0; s < S; s++) loss += lossBySlice[s];
-      k.ex.applySlots(S, stepScale(lr, b));
+      k.ex.applySlots(S, lr, b); // the update of every path, whatever the threads (α/B in float32)
     }
     return { loss, errors };
   }

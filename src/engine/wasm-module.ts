@@ -20,7 +20,8 @@ export interface KernelExports {
   outputsPtr(): number;
   takeErrors(): number;
   setArchitecture(conv: number, pool: number, act: number, output: number, loss: number): number;
-  applySlots(n: number, scale: number): void;
+  applySlots(n: number, lr: number, b: number): void;
+  setOptimizer(momentum: number, weightDecay: number): void;
   sliceGradient(start: number, n: number, slot: number): number;
   sliceGradientAdd(start: number, n: number, slot: number): number;
   sliceStart(k: number, b: number): number;
@@ -110,6 +111,8 @@ export class Kernel {
   readonly stageMax: number;
   /** Floats per gradient slot (the parameters padded to whole vectors). */
   readonly slotFloats: number;
+  /** Momentum's velocity, in the layout of params. */
+  readonly velocity: Float32Array;
 
   constructor(module: WebAssembly.Module, readonly architecture: Architecture) {
     const inst = new WebAssembly.Instance(module, {
@@ -128,6 +131,7 @@ export class Kernel {
     this.stageMax = this.ex.STAGE_MAX.value as number;
     this.slotFloats = this.ex.SLOT_FLOATS.value as number;
     this.params = new Float32Array(buf, this.ex.paramsPtr(), PARAM_COUNT);
+    this.velocity = new Float32Array(buf, (this.ex.velocityPtr as () => number)(), PARAM_COUNT);
     this.images = new Uint8Array(buf, this.ex.imagesPtr(), this.stageMax * PIXELS);
     this.labels = new Uint8Array(buf, this.ex.labelsPtr(), this.stageMax);
     this.preds = new Uint8Array(buf, this.ex.predsPtr(), this.stageMax);

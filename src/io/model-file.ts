@@ -37,6 +37,11 @@ export interface EpochRecord {
   /** Test error after the epoch, when evaluated. */
   testError?: number;
   testLoss?: number;
+  /** Error and mean loss on the held-out validation images (--validation), when there are some. */
+  validationError?: number;
+  validationLoss?: number;
+  /** The learning rate of this epoch, α·γ^(e−1) (--lr-decay). */
+  lr?: number;
   seconds: number;
   imagesPerSecond: number;
   /** Mean training loss over each successive block of `curveEvery` images (learning curve). */
@@ -71,6 +76,14 @@ export interface TrainingInfo {
     fingerprint?: string;
   } & Partial<DataOptions>;
   curveEvery: number;
+  /** The update rule and schedule (absent: plain SGD, constant rate). */
+  optimizer?: { momentum: number; weightDecay: number; lrDecay: number };
+  /** --validation (held-out images, the last of the training file), --keep, --early-stop. */
+  validation?: { count: number; keep: 'last' | 'best'; earlyStop: number | null };
+  /** With --keep best: the epoch whose parameters these are. */
+  kept?: { epoch: number; validationError: number };
+  /** With --early-stop: the epoch after which training stopped. */
+  stoppedEarly?: { epoch: number };
   history: EpochRecord[];
   createdAt: string;
 }
@@ -90,6 +103,13 @@ export interface ResumeState {
   /** Loss summed over the unfinished learning-curve block. */
   blockLoss: number;
   curve: number[];
+  /** Momentum's velocity, when momentum is used (flat, the parameter layout). */
+  velocity?: number[];
+  /** With --validation: the best epoch so far, its error (and with --keep best its parameters, flat), and epochs since. */
+  best?: { epoch: number; validationError: number; parameters?: number[] };
+  sinceBest?: number;
+  /** Set when --early-stop ended the run: it is complete at fewer epochs than asked. */
+  stoppedEarly?: boolean;
 }
 
 export interface ModelFile {
@@ -230,6 +250,18 @@ function trainingProblem(t: unknown): string | null {
     if (d[k] !== undefined && d[k] !== null && !isInt(d[k], 0)) return `training.data.${k} is not a whole number or null`;
   }
   if (t.engineName !== undefined && t.engineName !== 'wasm' && t.engineName !== 'reference') return 'training.engineName is not "wasm" or "reference"';
+  if (t.optimizer !== undefined) {
+    const o = t.optimizer;
+    if (!isObject(o) || !isNum(o.momentum) || o.momentum < 0 || o.momentum >= 1 || !isNum(o.weightDecay) || o.weightDecay < 0 || !isNum(o.lrDecay) || o.lrDecay <= 0) {
+      return 'training.optimizer is not { momentum in [0, 1), weightDecay ≥ 0, lrDecay > 0 }';
+    }
+  }
+  if (t.validation !== undefined) {
+    const v = t.validation;
+    if (!isObject(v) || !isInt(v.count, 1) || (v.keep !== 'last' && v.keep !== 'best') || (v.earlyStop !== null && !isInt(v.earlyStop, 1))) {
+      return 'training.validation is not { count ≥ 1, keep "last"|"best", earlyStop ≥ 1 or null }';
+    }
+  }
   if (!Array.isArray(t.history)) return 'training.history is not an array';
   for (const [i, h] of t.history.entries()) {
     const ok = isObject(h) && isInt(h.epoch, 1) && isNum(h.loss) && isNum(h.trainError) && isNum(h.seconds) && isNum(h.imagesPerSecond) &&
@@ -270,7 +302,25 @@ function parseResume(r: unknown, source: string, literalAt?: LiteralAt): ResumeS
     curve: r.curve ?? [],
   };
   if (!Array.isArray(state.curve) || !state.curve.every(isNum)) throw bad('curve must be an array of numbers');
-  return state as ResumeState;
+  const out = state as ResumeState;
+  const floats = (v: unknown) => Array.isArray(v) && v.length === PARAM_COUNT && v.every(isNum);
+  if (r.velocity !== undefined) {
+    if (!floats(r.velocity)) throw bad(`velocity must be ${PARAM_COUNT} finite numbers`);
+    out.velocity = r.velocity as number[];
+  }
+  if (r.best !== undefined) {
+    const b = r.best;
+    if (!isObject(b) || !isInt(b.epoch, 1) || !isNum(b.validationError) || (b.parameters !== undefined && !floats(b.parameters))) {
+      throw bad(`best must hold epoch, validationError and, when given, ${PARAM_COUNT} parameters`);
+    }
+    out.best = { epoch: b.epoch, validationError: b.validationError, ...(b.parameters !== undefined ? { parameters: b.parameters as number[] } : {}) };
+  }
+  if (r.sinceBest !== undefined) out.sinceBest = int('sinceBest');
+  if (r.stoppedEarly !== undefined) {
+    if (typeof r.stoppedEarly !== 'boolean') throw bad('stoppedEarly must be true or false');
+    out.stoppedEarly = r.stoppedEarly;
+  }
+  return out;
 }
 
 const MODEL_FILE: FileKind = {

@@ -3,10 +3,16 @@
  * reports through callbacks and returns where it stopped. Order of randomness, fixed so that a
  * seed reproduces a run bit for bit: the PRNG seeded with `seed` draws the initial weights
  * (eqs 1-3), then one Fisher-Yates shuffle of the training indices per epoch.
+ *
+ * Beyond the paper (all off by default, so the default run is the paper's plain SGD): a held-out
+ * validation set evaluated every epoch, keeping the best epoch, early stopping, a learning rate
+ * decaying per epoch, momentum and weight decay. A checkpoint carries everything they need
+ * (velocity, best epoch, epochs since it) so that a resumed run continues exactly.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { fingerprint } from '../data/fingerprint.js';
 import type { Dataset } from '../data/mnist.js';
-import type { Engine } from '../engine/engine.js';
+import { PLAIN_SGD, type Engine, type Optimizer } from '../engine/engine.js';
 import { CnnError } from '../errors.js';
 import type { DataOptions, EpochRecord, ModelFile, ResumeState, TrainingInfo } from '../io/model-file.js';
 import { FORMAT } from '../io/model-file.js';
@@ -15,17 +21,27 @@ import { initParams } from '../model/init.js';
 import { Rng } from '../model/rng.js';
 import { TOOL } from '../version.js';
 import { evaluateInChunks, type Evaluation } from './evaluate.js';
-import { fingerprint } from '../data/fingerprint.js';
 
 export interface TrainOptions {
   /** Total epochs to reach (a resumed run counts the epochs already done). */
   epochs: number;
   batchSize: number;
+  /** α of the first epoch (eqs 65-70). */
   lr: number;
   seed: number;
   train: Dataset;
   /** Evaluated after every epoch when given. */
   test?: Dataset;
+  /** Held-out images evaluated after every epoch (never trained on). */
+  validation?: Dataset;
+  /** 'best': the model returned is the epoch with the lowest validation error (needs validation). */
+  keep?: 'last' | 'best';
+  /** Stop after this many epochs without a lower validation error (needs validation). */
+  earlyStop?: number;
+  /** γ: the rate of epoch e is α·γ^(e−1) (default 1: constant). */
+  lrDecay?: number;
+  /** Momentum and weight decay (default: plain SGD). */
+  optimizer?: Optimizer;
   engine: Engine;
   /** Continue from this model/checkpoint instead of initialising. */
   resumeFrom?: ModelFile;
@@ -42,7 +58,7 @@ export interface TrainOptions {
 }
 
 export interface Progress {
-  /** Training through the epoch, or testing after it. */
+  /** Training through the epoch, or testing (validation, test set) after it. */
   phase: 'train' | 'test';
   epoch: number;
   epochs: number;
@@ -56,6 +72,9 @@ export interface Progress {
 export interface EpochEvent {
   record: EpochRecord;
   evaluation?: Evaluation;
+  validation?: Evaluation;
+  /** Whether this epoch is the best so far on the validation set. */
+  best?: boolean;
   /** A snapshot to save as the end-of-epoch checkpoint. */
   snapshot: ModelFile;
 }
@@ -64,10 +83,18 @@ export type TrainStatus = 'completed' | 'interrupted' | 'diverged';
 
 export interface TrainResult {
   status: TrainStatus;
-  /** The model at the stop (for 'diverged': the last state whose parameters were all finite). */
+  /**
+   * The model to keep: at the stop, or with keep 'best' the best epoch's parameters (without a
+   * resume section: `last` is the state to continue from). For 'diverged': the last state whose
+   * parameters were all finite.
+   */
   model: ModelFile;
+  /** Where training stands (resumable); the same as `model` unless keep is 'best'. */
+  last: ModelFile;
   /** For 'diverged': where it happened. */
   divergence?: { epoch: number; image: number; what: string };
+  /** Set when early stopping ended the run. */
+  stoppedEarly?: { epoch: number };
   lastEvaluation?: Evaluation;
 }
 
@@ -76,12 +103,17 @@ function allFinite(a: Float64Array): boolean {
   return true;
 }
 
+/** The learning rate of epoch e: α·γ^(e−1). */
+export function epochRate(lr: number, lrDecay: number, epoch: number): number {
+  return lrDecay === 1 ? lr : lr * lrDecay ** (epoch - 1);
+}
+
 /** Refuse to continue a run on other training data than it started with. */
 function checkSameData(from: ModelFile, data: Dataset, print: string): void {
   const d = from.training?.data;
   if (!d) return;
   if (d.trainCount !== data.count) {
-    throw new CnnError(`cannot resume: the run was trained on ${d.trainCount} images (${d.source}) but the training data now has ${data.count} (${data.source}); use the same --data and --train-limit`);
+    throw new CnnError(`cannot resume: the run was trained on ${d.trainCount} images (${d.source}) but the training data now has ${data.count} (${data.source}); use the same --data, --train-limit and --validation`);
   }
   if (d.fingerprint !== undefined && d.fingerprint !== print) {
     throw new CnnError(
@@ -91,12 +123,28 @@ function checkSameData(from: ModelFile, data: Dataset, print: string): void {
   }
 }
 
+function checkOptions(o: TrainOptions): void {
+  if ((o.keep === 'best' || o.earlyStop !== undefined) && !o.validation) {
+    throw new CnnError(`${o.keep === 'best' ? '--keep best' : '--early-stop'} needs --validation (held-out images to choose by)`);
+  }
+  const m = o.optimizer?.momentum ?? 0;
+  if (!(m >= 0 && m < 1)) throw new CnnError(`--momentum ${m}: expected a number from 0 up to (not including) 1`);
+  if (!((o.optimizer?.weightDecay ?? 0) >= 0)) throw new CnnError('--weight-decay must be 0 or more');
+  if (!((o.lrDecay ?? 1) > 0)) throw new CnnError('--lr-decay must be greater than 0');
+}
+
 export async function train(o: TrainOptions): Promise<TrainResult> {
-  const { engine, batchSize, lr } = o;
+  checkOptions(o);
+  const { engine, batchSize } = o;
   const data = o.train;
   const N = data.count;
   const curveEvery = o.curveEvery ?? 1000;
+  const lrDecay = o.lrDecay ?? 1;
+  const optimizer = o.optimizer ?? PLAIN_SGD;
+  const plain = optimizer.momentum === 0 && optimizer.weightDecay === 0 && lrDecay === 1;
+  const keep = o.keep ?? 'last';
   const print = fingerprint(data);
+  engine.setOptimizer(optimizer);
   let rng: Rng;
   let resume: ResumeState;
   let history: EpochRecord[];
@@ -111,24 +159,26 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     checkSameData(o.resumeFrom, data, print);
     if (r.position > N) throw new CnnError(`the checkpoint is at image ${r.position} of its epoch, but the training set has only ${N} images`);
     engine.setParams(o.resumeFrom.parameters);
+    engine.setVelocity(r.velocity ? Float64Array.from(r.velocity) : new Float64Array(o.resumeFrom.parameters.length));
     rng = new Rng(r.epochRng);
     resume = { ...r, curve: [...r.curve] };
     history = [...(o.resumeFrom.training?.history ?? [])];
   } else {
     rng = new Rng(o.seed);
     engine.setParams(initParams(rng)); // eqs 1-3
+    engine.setVelocity(new Float64Array(engine.getParams().length));
     resume = { completedEpochs: 0, position: 0, epochRng: rng.state(), epochLoss: 0, epochErrors: 0, epochSeconds: 0, blockLoss: 0, curve: [] };
     history = [];
   }
 
-  const info = (): TrainingInfo => ({
+  const info = (extra: Partial<TrainingInfo> = {}): TrainingInfo => ({
     tool: TOOL,
     engine: engine.detail,
     engineName: engine.name,
     threads: engine.threads,
     epochs: o.epochs,
     batchSize,
-    lr,
+    lr: o.lr,
     seed: o.seed,
     data: {
       source: data.source,
@@ -138,15 +188,23 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       ...(o.dataOptions ?? {}),
     },
     curveEvery,
+    ...(plain ? {} : { optimizer: { momentum: optimizer.momentum, weightDecay: optimizer.weightDecay, lrDecay } }),
+    ...(o.validation ? { validation: { count: o.validation.count, keep, earlyStop: o.earlyStop ?? null } } : {}),
+    ...extra,
     history: [...history],
     createdAt: new Date().toISOString(),
   });
+  /** The state now, with the engine's parameters and velocity (for checkpoints). */
   const snapshot = (params: Float64Array, state: ResumeState): ModelFile => ({
     format: FORMAT,
     architecture: engine.architecture,
     parameters: params,
-    training: info(),
-    resume: { ...state, curve: [...state.curve] },
+    training: info(state.stoppedEarly ? { stoppedEarly: { epoch: state.completedEpochs } } : {}),
+    resume: {
+      ...state,
+      curve: [...state.curve],
+      ...(optimizer.momentum !== 0 ? { velocity: Array.from(engine.getVelocity()) } : {}),
+    },
   });
 
   // Images per engine call: whole batches, about 50 ms of work (signals are handled between
@@ -157,10 +215,32 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const order = new Uint32Array(N);
   let lastGood = snapshot(engine.getParams(), resume);
   let lastEvaluation: Evaluation | undefined;
-  const interrupted = (): TrainResult => ({ status: 'interrupted', model: snapshot(engine.getParams(), resume), lastEvaluation });
+  const result = (status: TrainStatus, last: ModelFile, extra: Partial<TrainResult> = {}): TrainResult => {
+    let model = last;
+    if (status === 'completed' && keep === 'best' && last.resume?.best?.parameters) {
+      const b = last.resume.best as Required<NonNullable<ResumeState['best']>>;
+      model = {
+        format: FORMAT,
+        architecture: last.architecture,
+        parameters: Float64Array.from(b.parameters),
+        training: { ...last.training!, kept: { epoch: b.epoch, validationError: b.validationError } },
+      };
+    }
+    return { status, model, last, lastEvaluation, ...(resume.stoppedEarly ? { stoppedEarly: { epoch: resume.completedEpochs } } : {}), ...extra };
+  };
+  const interrupted = (): TrainResult => result('interrupted', snapshot(engine.getParams(), resume));
+  const evaluateSet = async (set: Dataset, epoch: number, loss: number) => {
+    const t1 = performance.now();
+    return evaluateInChunks(engine, set, {
+      signal: o.signal,
+      onProgress: (done, total) =>
+        o.onProgress?.({ phase: 'test', epoch, epochs: o.epochs, done, total, loss, imagesPerSecond: done / Math.max((performance.now() - t1) / 1000, 1e-9) }),
+    });
+  };
 
-  while (resume.completedEpochs < o.epochs) {
+  while (resume.completedEpochs < o.epochs && !resume.stoppedEarly) {
     const epoch = resume.completedEpochs + 1;
+    const lr = epochRate(o.lr, lrDecay, epoch);
     // Per-epoch shuffle from the PRNG state at the epoch's start (stored in checkpoints).
     rng = new Rng(resume.epochRng);
     for (let i = 0; i < N; i++) order[i] = i;
@@ -174,16 +254,14 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const s = engine.train(data, order, resume.position, n, batchSize, lr);
       const params = engine.getParams();
       if (!Number.isFinite(s.loss) || !allFinite(params)) {
-        return {
-          status: 'diverged',
+        return result('diverged', lastGood, {
           model: lastGood,
           divergence: {
             epoch,
             image: resume.position + n,
             what: Number.isFinite(s.loss) ? 'a parameter became NaN or infinite' : 'the loss became NaN or infinite',
           },
-          lastEvaluation,
-        };
+        });
       }
       resume.position += n;
       resume.epochLoss += s.loss;
@@ -215,15 +293,19 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       seconds: 0,
       imagesPerSecond: N / trainSeconds,
       curve: resume.curve,
+      ...(lrDecay !== 1 ? { lr } : {}),
     };
+    // interruptible: a checkpoint taken here resumes with these evaluations (position = N)
+    let validation: Evaluation | undefined;
+    if (o.validation) {
+      const ev = await evaluateSet(o.validation, epoch, record.loss);
+      if (!ev) return interrupted();
+      validation = ev;
+      record.validationError = ev.error;
+      record.validationLoss = ev.loss;
+    }
     if (o.test) {
-      // interruptible: a checkpoint taken here resumes with this evaluation (position = N)
-      const t1 = performance.now();
-      const ev = await evaluateInChunks(engine, o.test, {
-        signal: o.signal,
-        onProgress: (done, total) =>
-          o.onProgress?.({ phase: 'test', epoch, epochs: o.epochs, done, total, loss: record.loss, imagesPerSecond: done / Math.max((performance.now() - t1) / 1000, 1e-9) }),
-      });
+      const ev = await evaluateSet(o.test, epoch, record.loss);
       if (!ev) return interrupted();
       lastEvaluation = ev;
       record.testError = ev.error;
@@ -231,9 +313,25 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     }
     record.seconds = (performance.now() - t0) / 1000;
     history.push(record);
-    resume = { completedEpochs: epoch, position: 0, epochRng: rng.state(), epochLoss: 0, epochErrors: 0, epochSeconds: 0, blockLoss: 0, curve: [] };
+    // the best epoch so far (lowest validation error; the earlier wins a tie) and early stopping
+    let best = resume.best, sinceBest = resume.sinceBest ?? 0, isBest = false;
+    if (validation) {
+      isBest = !best || validation.error < best.validationError;
+      if (isBest) {
+        best = { epoch, validationError: validation.error, ...(keep === 'best' ? { parameters: Array.from(engine.getParams()) } : {}) };
+        sinceBest = 0;
+      } else {
+        sinceBest++;
+      }
+    }
+    const stoppedEarly = o.earlyStop !== undefined && sinceBest >= o.earlyStop && epoch < o.epochs;
+    resume = {
+      completedEpochs: epoch, position: 0, epochRng: rng.state(), epochLoss: 0, epochErrors: 0, epochSeconds: 0, blockLoss: 0, curve: [],
+      ...(validation ? { best, sinceBest } : {}),
+      ...(stoppedEarly ? { stoppedEarly: true } : {}),
+    };
     lastGood = snapshot(engine.getParams(), resume);
-    o.onEpoch?.({ record, evaluation: lastEvaluation, snapshot: lastGood });
+    o.onEpoch?.({ record, evaluation: lastEvaluation, validation, best: isBest, snapshot: lastGood });
   }
-  return { status: 'completed', model: snapshot(engine.getParams(), resume), lastEvaluation };
+  return result('completed', snapshot(engine.getParams(), resume));
 }

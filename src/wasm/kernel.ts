@@ -16,10 +16,10 @@ import {
   LOSS_MSE, LOSS_CROSS_ENTROPY, CONV_CONVOLUTION, CONV_CORRELATION, CLASSES, PARAM_COUNT, C1_MAPS, S1_SIDE, C2_MAPS, S2_SIDE,
 } from "../model/dims";
 import {
-  NPP, MAX_SLICES as SLICES, STAGE_MAX as STAGE, PARAMS, SLOTS, X, C1, S1, C2, S2, F, Z, Y, DY, DF, DC2, DS1, DC1,
+  NPP, MAX_SLICES as SLICES, STAGE_MAX as STAGE, PARAMS, SLOTS, V, X, C1, S1, C2, S2, F, Z, Y, DY, DF, DC2, DS1, DC1,
   IMAGES, LABELS, PREDS, OUTPUTS,
 } from "./layout";
-import { ld, st, Sigmoid, Relu, Tanh, MeanPool, MaxPool } from "./simd";
+import { ld, st, fma, Sigmoid, Relu, Tanh, MeanPool, MaxPool } from "./simd";
 import { loadImage, forward, c1Forward, poolForward, c2Forward, vectorize, fcForward } from "./forward";
 import { argmaxY, lossAndDelta, backward, fcBackward, s2Backward, c2Backward, s1Backward, c1Backward } from "./backward";
 
@@ -29,6 +29,7 @@ export const SLOT_FLOATS: i32 = NPP;
 export const PARAMETERS: i32 = PARAM_COUNT; // checked by the loader against src/model/layout.ts
 
 export function paramsPtr(): usize { return PARAMS; }
+export function velocityPtr(): usize { return V; }
 export function slotPtr(s: i32): usize { return SLOTS + <usize>(s * NPP) * 4; }
 export function imagesPtr(): usize { return IMAGES; }
 export function labelsPtr(): usize { return LABELS; }
@@ -71,6 +72,14 @@ export function setArchitecture(conv: i32, pool: i32, act: i32, output: i32, los
   return 0;
 }
 
+// ---- the update's settings (torch.optim.SGD's momentum and weight decay; 0 and 0: plain SGD) ----
+let MOMENTUM: f32 = 0;
+let WEIGHT_DECAY: f32 = 0;
+export function setOptimizer(momentum: f32, weightDecay: f32): void {
+  MOMENTUM = momentum;
+  WEIGHT_DECAY = weightDecay;
+}
+
 let errors: i32 = 0;
 // Misclassifications counted by the training passes since the last call.
 export function takeErrors(): i32 { const e = errors; errors = 0; return e; }
@@ -80,17 +89,32 @@ function zeroSlot(G: usize): void {
   for (let i = 0; i < NPP; i += 4) st(G + <usize>i * 4, f32x4.splat(0));
 }
 
-// θ ← θ − scale·Σ_s slot_s (eqs 65-70), slots summed in order 0, 1, …, n-1 into slot 0.
-export function applySlots(n: i32, scale: f32): void {
+// The update of one batch of b images from its n gradient slots, summed in order 0, 1, …, n-1
+// into slot 0: Σ = the summed gradient.
+//   plain SGD (eqs 65-70):   θ ← θ − (lr/b)·Σ
+//   momentum μ, decay λ:     g = Σ/b + λ·θ;  v ← μ·v + g;  θ ← θ − lr·v   (torch.optim.SGD; v starts at 0)
+export function applySlots(n: i32, lr: f32, b: i32): void {
   const G = SLOTS;
   for (let s = 1; s < n; s++) {
     const H = SLOTS + <usize>(s * NPP) * 4;
     for (let i = 0; i < NPP; i += 4) st(G + <usize>i * 4, f32x4.add(ld(G + <usize>i * 4), ld(H + <usize>i * 4)));
   }
-  const a = f32x4.splat(scale);
+  if (MOMENTUM == 0 && WEIGHT_DECAY == 0) {
+    const a = f32x4.splat(lr / <f32>b);
+    for (let i = 0; i < NPP; i += 4) {
+      const p = PARAMS + <usize>i * 4;
+      st(p, f32x4.sub(ld(p), f32x4.mul(a, ld(G + <usize>i * 4))));
+    }
+    return;
+  }
+  const inv = f32x4.splat(<f32>1 / <f32>b), mu = f32x4.splat(MOMENTUM), wd = f32x4.splat(WEIGHT_DECAY), a = f32x4.splat(lr);
   for (let i = 0; i < NPP; i += 4) {
-    const p = PARAMS + <usize>i * 4;
-    st(p, f32x4.sub(ld(p), f32x4.mul(a, ld(G + <usize>i * 4))));
+    const p = PARAMS + <usize>i * 4, v = V + <usize>i * 4;
+    const theta = ld(p);
+    const g = fma(f32x4.mul(ld(G + <usize>i * 4), inv), wd, theta); // Σ/b + λθ
+    const vel = MOMENTUM == 0 ? g : fma(g, mu, ld(v)); // μv + g
+    if (MOMENTUM != 0) st(v, vel);
+    st(p, f32x4.sub(theta, f32x4.mul(a, vel)));
   }
 }
 
@@ -142,7 +166,7 @@ export function trainStaged(n: i32, B: i32, lr: f32): f64 {
       const s0 = sliceStart(k, b), s1 = sliceStart(k + 1, b);
       L += sliceGradient(b0 + s0, s1 - s0, k);
     }
-    applySlots(S, lr / <f32>b);
+    applySlots(S, lr, b);
   }
   return L;
 }
