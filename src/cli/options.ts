@@ -3,7 +3,7 @@
  * names it takes (see train-cli.ts and eval-cli.ts); the flags, parser, default and help text live
  * here only, so that the same option reads and behaves the same in every command.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultThreads, ENGINES } from '../engine/create-engine.js';
 import { ARCHITECTURE_KEYS, CHOICES, PAPER, type Architecture } from '../model/architecture.js';
 import { learningRate, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, seedInt, unitInterval } from './parse-args.js';
@@ -62,6 +62,7 @@ export const OPTIONS = {
     defaultHelp: 'the number of cores',
   },
   summary: { flags: '--summary', help: 'print the layer table and exit' },
+  parallel: { flags: '--parallel <n>', help: 'runs at once (each uses one thread; the results do not depend on it)', parse: positiveInt, default: defaultThreads(), defaultHelp: 'the number of cores' },
   json: { flags: '--json', help: 'print JSON (one object per line) instead of text' },
   quiet: { flags: '-q, --quiet', help: 'print only the final line' },
   debug: { flags: '--debug', help: 'show stack traces of errors' },
@@ -109,6 +110,31 @@ export function addOptions(cmd: Command, uses: readonly OptionUse[]): Command {
     cmd.addOption(toOption(name, extra?.help));
   }
   return cmd;
+}
+
+/** The long flag of an option, e.g. "--batch-size". */
+export function longFlag(name: OptionName): string {
+  return /--[\w-]+/.exec(OPTIONS[name].flags)![0];
+}
+
+/** The training options `compare` takes as comma-separated lists: each list is an axis of the grid. */
+export const GRID_OPTIONS = ['epochs', 'batchSize', 'lr', 'seed', 'lrDecay', 'momentum', 'weightDecay', ...ARCHITECTURE_KEYS] as const satisfies readonly OptionName[];
+export type GridOption = (typeof GRID_OPTIONS)[number];
+
+/** The same option taking one value or a comma-separated list (each checked as the option checks one). */
+export function toListOption(name: OptionName): Option {
+  const s: OptionSpec = OPTIONS[name];
+  const o = new Option(s.flags.replace(/<(\w+)>/, '<$1,…>'), `${s.help}; a comma-separated list compares the values`);
+  o.argParser((value: string) =>
+    value.split(',').map((v) => {
+      const t = v.trim();
+      if (t === '') throw new InvalidArgumentError('expected values separated by commas, found an empty one.');
+      if (s.choices && !s.choices.includes(t)) throw new InvalidArgumentError(`${JSON.stringify(t)} is not one of ${s.choices.join(', ')}.`);
+      return s.parse ? s.parse(t, undefined) : t;
+    }),
+  );
+  if (s.default !== undefined) o.default([s.default], String(s.defaultHelp ?? s.default));
+  return o;
 }
 
 /** Whether the user gave an option on the command line (rather than it taking its default). */

@@ -9,13 +9,14 @@ import { architectureLines, layerTable } from '../model/layer-table.js';
 import { PARAM_COUNT } from '../model/layout.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { runGradcheck, type GradcheckCliOptions } from './gradcheck-command.js';
-import { addOptions, ARCHITECTURE_OPTIONS, givenOption, INIT_NOTE } from './options.js';
+import { runCompare, PASS_THROUGH, type CompareCliOptions } from './compare-command.js';
+import { addOptions, ARCHITECTURE_OPTIONS, givenOption, GRID_OPTIONS, INIT_NOTE, toListOption } from './options.js';
 import { out } from './style.js';
 import { runTraining, type TrainCliOptions } from './train-command.js';
 
 export { defaultCheckpointPath } from './train-command.js';
 
-export function buildProgram(run: { train: (c: Command) => Promise<void>; gradcheck: (c: Command) => Promise<void> }): Command {
+export function buildProgram(run: { train: (c: Command) => Promise<void>; gradcheck: (c: Command) => Promise<void>; compare: (c: Command) => Promise<void> }): Command {
   const program = new Command('cnn-train')
     .description("Train Zhifei Zhang's (2016) two-convolution CNN on MNIST, exactly as derived in the paper, and save it as JSON.")
     .version(PACKAGE_VERSION)
@@ -41,6 +42,19 @@ export function buildProgram(run: { train: (c: Command) => Promise<void>; gradch
   ]);
   gc.addHelpText('after', `\n${INIT_NOTE}`);
   gc.action(async () => run.gradcheck(gc));
+  const cmp = program
+    .command('compare')
+    .description('train every combination of the options given as comma-separated lists (seeds aggregated) and compare them in a table');
+  for (const name of GRID_OPTIONS) cmp.addOption(toListOption(name));
+  addOptions(cmp, [
+    ...PASS_THROUGH,
+    ['out', { help: 'folder for the comparison: every run\'s model and the manifest (default: compare; it must be new or empty)' }],
+    ['resume', { help: 'finish the comparison in this folder (after Ctrl-C)' }],
+    ['report', { help: 'also write a self-contained HTML page: learning curves per combination, overlaid, and the table' }],
+    'parallel', ['json', { help: 'print one JSON object per finished run, then a summary' }], 'quiet', 'debug',
+  ]);
+  cmp.addHelpText('after', '\nExample:\n  cnn-train compare --pool mean,max --activation sigmoid,relu --seed 1,2,3 --epochs 3 --batch-size 10 --lr 0.3');
+  cmp.action(async () => run.compare(cmp));
   return program;
 }
 
@@ -69,6 +83,10 @@ export async function trainMain(argv: string[]): Promise<number> {
       const o = c.opts<TrainCliOptions & { summary?: boolean }>();
       if (o.summary) printSummary(architectureOf(o));
       else exitCode = await runTraining(o, (k) => givenOption(c, k));
+    },
+    compare: async (c) => {
+      const o = c.opts<CompareCliOptions>();
+      exitCode = await runCompare(c, { ...o, out: givenOption(c, 'out') ? o.out : undefined }); // --out has no default here: a folder
     },
     gradcheck: async (c) => {
       const o = c.opts<GradcheckCliOptions & Architecture>();

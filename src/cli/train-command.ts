@@ -180,6 +180,8 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       ),
     );
   }
+  const progressEvents = process.env.CNN_TRAIN_PROGRESS_EVENTS === '1';
+  let lastProgress = 0;
   let result: TrainResult;
   try {
     result = await train({
@@ -187,7 +189,17 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       validation: validationSet, keep: o.keep, earlyStop: o.earlyStop, lrDecay: o.lrDecay,
       optimizer: { momentum: o.momentum, weightDecay: o.weightDecay },
       signal: interrupts.controller.signal,
-      onProgress: (p) => view.update(p),
+      onProgress: (p) => {
+        view.update(p);
+        if (json && progressEvents) {
+          // for `cnn-train compare`, which runs this command as a child and draws its progress
+          const now = performance.now();
+          if (now - lastProgress > 250) {
+            lastProgress = now;
+            emit({ event: 'progress', phase: p.phase, epoch: p.epoch, epochs: p.epochs, done: p.done, total: p.total });
+          }
+        }
+      },
       onEpoch: (e) => {
         view.stop();
         saveModel(checkpoint, e.snapshot);

@@ -140,17 +140,17 @@ export async function reportData(r: ReportInput, signal?: AbortSignal): Promise<
   };
 }
 
-function chartJsSource(): string {
+export function chartJsSource(): string {
   const require = createRequire(import.meta.url);
   return readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 }
 
 /** JSON that can sit inside a <script> element. */
-function embed(x: unknown): string {
+export function embed(x: unknown): string {
   return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+export const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function renderReport(d: ReportData): string {
   return `<!doctype html>
