@@ -16,7 +16,7 @@ import { FIXTURE_DIR, fixtureTest, ROOT } from './helpers/fixture.js';
 
 const TRAIN = join(ROOT, 'bin', 'cnn-train.js');
 const EVAL = join(ROOT, 'bin', 'cnn-eval.js');
-const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
+const env = { ...process.env, NO_COLOR: '1', CI: 'true', npm_command: '' }; // (as a user runs it, not under npm)
 const run = (bin: string, args: string[], cwd: string) => spawnSync(process.execPath, [bin, ...args], { cwd, env, encoding: 'utf8' });
 const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-arch-'));
 const FIX = ['--data', FIXTURE_DIR];

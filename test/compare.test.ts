@@ -13,7 +13,7 @@ import { summarize, type RunResult } from '../src/compare/summary.js';
 import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
 
 const TRAIN = join(ROOT, 'bin', 'cnn-train.js');
-const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
+const env = { ...process.env, NO_COLOR: '1', CI: 'true', npm_command: '' }; // (as a user runs it, not under npm)
 const run = (args: string[], cwd: string) => spawnSync(process.execPath, [TRAIN, ...args], { cwd, env, encoding: 'utf8' });
 const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-compare-'));
 const params = (file: string) => JSON.stringify(JSON.parse(readFileSync(file, 'utf8')).parameters);

@@ -16,7 +16,7 @@ import { Rng } from '../src/model/rng.js';
 import { craftPng } from './helpers/craft-png.js';
 import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
 
-const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
+const env = { ...process.env, NO_COLOR: '1', CI: 'true', npm_command: '' }; // (as a user runs it, not under npm)
 const bin = (name: string) => join(ROOT, 'bin', `${name}.js`);
 const trainImages = gunzipSync(readFileSync(join(FIXTURE_DIR, 'train-images-idx3-ubyte.gz')));
 const trainLabels = gunzipSync(readFileSync(join(FIXTURE_DIR, 'train-labels-idx1-ubyte.gz')));
@@ -224,9 +224,24 @@ describe('a full disk', () => {
       writeFileSync(join(mnt, 'model.json'), old);
       const r = spawnSync(process.execPath, [bin('cnn-train'), '--data', FIXTURE_DIR, '--epochs', '1', '--out', join(mnt, 'model.json')], { env, encoding: 'utf8' });
       expect(r.status).toBe(1);
-      expect(r.stderr.trim()).toMatch(/^cnn-train: error: .*\.json: cannot write file \(ENOSPC: no space left on device, write\); any previous file there is unchanged$/);
+      expect(r.stderr.trim()).toMatch(/^cnn-train: error: .*model\.ckpt\.json: cannot write file \(ENOSPC: no space left on device, write\); any previous file there is unchanged; nor could --out .*model\.json be written: the work of this run since its last checkpoint is lost$/);
       expect(readFileSync(join(mnt, 'model.json'), 'utf8')).toBe(old);
       expect(readdirSync(mnt)).toEqual(['model.json']); // no temporary file left behind
+    } finally {
+      spawnSync('umount', [mnt]);
+    }
+  });
+
+  it('when only the checkpoint cannot be written, the state goes to --out and the message says so', (ctx) => {
+    const mnt = mkdtempSync(join(tmpdir(), 'cnn-full-'));
+    const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt], { encoding: 'utf8' });
+    if (m.status !== 0) ctx.skip();
+    try {
+      const d = mkdtempSync(join(tmpdir(), 'cnn-out-'));
+      const r = spawnSync(process.execPath, [bin('cnn-train'), '--data', FIXTURE_DIR, '--epochs', '2', '--out', join(d, 'm.json'), '--checkpoint', join(mnt, 'c.json')], { env, encoding: 'utf8' });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim()).toMatch(/c\.json: cannot write file \(ENOSPC.*; the run stopped, and its state after epoch 1 is in .*m\.json instead \(resume from it\)$/);
+      expect(JSON.parse(readFileSync(join(d, 'm.json'), 'utf8')).resume.completedEpochs).toBe(1);
     } finally {
       spawnSync('umount', [mnt]);
     }

@@ -3,6 +3,9 @@
  * the loss, speed and ETA; Ctrl-C erases it, so nothing stale is left next to the shell's prompt.
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
 
@@ -31,13 +34,14 @@ function terminal(width: number) {
   return { screen, type, waitFor, close };
 }
 
-const command = `cd ${ROOT} && node bin/cnn-train.js --data ${FIXTURE_DIR} --engine reference --epochs 50 --test-limit 0 --out /tmp/cnn-terminal-${process.pid}.json; echo EXIT=$?`;
+// each run in its own folder: an interrupted run leaves its checkpoint, which the next would refuse to overwrite
+const command = () => `cd ${ROOT} && node bin/cnn-train.js --data ${FIXTURE_DIR} --engine reference --epochs 50 --test-limit 0 --out ${mkdtempSync(join(tmpdir(), 'cnn-terminal-'))}/m.json; echo EXIT=$?`;
 
 describe.skipIf(!hasTmux && !process.env.CI)('the progress line in a terminal (tmux)', () => {
   it('at 60 columns: no bar graphic, but loss, img/s and ETA; Ctrl-C leaves no stale line', async () => {
     const t = terminal(60);
     try {
-      t.type(command, 'Enter');
+      t.type(command(), 'Enter');
       const s = await t.waitFor(/ETA \S+/);
       const line = s.split('\n').find((l) => /ETA/.test(l))!;
       expect(line.length).toBeLessThan(60);
@@ -57,13 +61,46 @@ describe.skipIf(!hasTmux && !process.env.CI)('the progress line in a terminal (t
   it('at 100 columns: the bar is drawn, and the line fits', async () => {
     const t = terminal(100);
     try {
-      t.type(command, 'Enter');
+      t.type(command(), 'Enter');
       const s = await t.waitFor(/ETA \S+/);
       const line = s.split('\n').find((l) => /ETA/.test(l))!;
       expect(line.length).toBeLessThan(100);
       expect(line).toMatch(/^epoch \d+\/50 \[[#-]{10,40}\] +\d+% \| .*loss \d\.\d{4} \| \d+ img\/s \| ETA \S+$/);
       t.type('C-c');
       await t.waitFor(/EXIT=130/);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('closing the terminal (SIGHUP, writes failing with EIO) leaves a checkpoint, every time', async () => {
+    for (let k = 0; k < 3; k++) {
+      const t = terminal(80);
+      const dir = mkdtempSync(join(tmpdir(), 'cnn-hup-'));
+      t.type(`cd ${ROOT} && node bin/cnn-train.js --data ${FIXTURE_DIR} --engine reference --epochs 50 --test-limit 0 --out ${dir}/m.json`, 'Enter');
+      await t.waitFor(/ETA \S+/);
+      t.close(); // the terminal goes away with the job in it
+      const t0 = Date.now();
+      while (!existsSync(join(dir, 'm.ckpt.json')) && Date.now() - t0 < 10000) await sleep(100);
+      await sleep(300); // the lock goes when the process ends
+      expect(existsSync(join(dir, 'm.ckpt.json')), `attempt ${k + 1}`).toBe(true);
+      expect(JSON.parse(readFileSync(join(dir, 'm.ckpt.json'), 'utf8')).resume.position).toBeGreaterThan(0);
+    }
+  });
+
+  it('npx cnn-train: one Ctrl-C writes the checkpoint, though npx passes the signal on a second time', async () => {
+    const t = terminal(100);
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'cnn-npx-'));
+      // (bash skips what follows a job that npm ends by SIGINT, so no "; echo $?" here)
+      t.type(`cd ${ROOT} && npx cnn-train --data ${FIXTURE_DIR} --engine reference --epochs 50 --test-limit 0 --out ${dir}/m.json`, 'Enter');
+      await t.waitFor(/ETA \S+/, 60000);
+      t.type('C-c');
+      const after = await t.waitFor(/^resume with: .*$/m);
+      await sleep(300);
+      expect(t.screen()).not.toMatch(/again: exiting at once/);
+      expect(after).toMatch(/^resume with: npx cnn-train --resume .*m\.ckpt\.json --epochs 50 --out/m);
+      expect(existsSync(join(dir, 'm.ckpt.json'))).toBe(true);
     } finally {
       t.close();
     }

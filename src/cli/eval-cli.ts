@@ -35,7 +35,7 @@ export function buildEvalProgram(): Command {
     .argument('<model>', 'model JSON file');
   return addOptions(program, [
     'image', 'data',
-    ['testLimit', { help: 'evaluate on the first n test images only (default: all)' }],
+    ['testLimit', { help: 'evaluate on the first n test images only (at least 1; default: all)' }],
     ['json', { help: 'print one JSON object with error, accuracy, confusion, perClass' }],
     ['report', { help: 'also write a self-contained HTML report (kernels, feature maps, confusion matrix, worst digits, learning curve)' }],
     'engine', ['threads', { help: 'threads for the evaluation; the result does not depend on it' }], 'debug',
@@ -51,6 +51,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   if (o.image && (o.data !== undefined || o.testLimit !== undefined)) {
     throw new CnnError(`${o.data !== undefined ? '--data' : '--test-limit'} cannot be combined with --image (--image classifies your pictures, not the test set)`);
   }
+  if (o.testLimit === 0) throw new CnnError('--test-limit 0 leaves nothing to evaluate; expected a whole number of at least 1');
   const model = loadModel(modelPath);
   if (o.image) return classifyImages(model, o.image, o);
   if (o.report !== undefined && sameFile(o.report, modelPath)) throw new CnnError(`--report ${o.report} names the model file ${modelPath}; give the report its own file`);

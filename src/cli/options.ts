@@ -6,7 +6,8 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultThreads, ENGINES } from '../engine/create-engine.js';
 import { ARCHITECTURE_KEYS, CHOICES, PAPER, type Architecture } from '../model/architecture.js';
-import { learningRate, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, seedInt, unitInterval } from './parse-args.js';
+import { PARAM_COUNT } from '../model/dims.js';
+import { intUpTo, learningRate, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, seedInt, unitInterval } from './parse-args.js';
 
 export interface OptionSpec {
   flags: string;
@@ -56,9 +57,9 @@ export const OPTIONS = {
   engine: { flags: '--engine <name>', help: 'numeric engine: wasm (float32 SIMD, threads) or reference (float64 literal loops)', choices: ENGINES, default: 'wasm' },
   threads: {
     flags: '-t, --threads <n>',
-    help: 'threads for minibatches (batch size > 1) and evaluation; the result does not depend on it',
-    parse: positiveInt,
-    default: defaultThreads(),
+    help: 'threads for minibatches (batch size > 1) and evaluation, at most 8; the result does not depend on it',
+    parse: intUpTo(8),
+    default: Math.min(8, defaultThreads()),
     defaultHelp: 'the number of cores',
   },
   summary: { flags: '--summary', help: 'print the layer table and exit' },
@@ -67,8 +68,8 @@ export const OPTIONS = {
   quiet: { flags: '-q, --quiet', help: 'print only the final line' },
   debug: { flags: '--debug', help: 'show stack traces of errors' },
   image: { flags: '-i, --image <files...>', help: 'classify your own PNG or JPEG digit(s) instead of the test set' },
-  images: { flags: '--images <n>', help: 'digits the loss is summed over', parse: positiveInt, default: 3 },
-  entries: { flags: '--entries <n>', help: 'entries checked per parameter group (all of the small groups)', parse: positiveInt, default: 60 },
+  images: { flags: '--images <n>', help: 'digits the loss is summed over (each costs ~0.1 s of float64 work per check)', parse: intUpTo(100), default: 3 },
+  entries: { flags: '--entries <n>', help: 'entries checked per parameter group (all of the small groups)', parse: intUpTo(PARAM_COUNT), default: 60 },
   // the architecture: one option per choice of src/model/architecture.ts
   ...architectureOptions(),
 } as const satisfies Record<string, OptionSpec>;

@@ -3,10 +3,18 @@ import { InvalidArgumentError } from 'commander';
 
 export function positiveInt(value: string): number {
   const n = Number(value);
-  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
-    throw new InvalidArgumentError('expected a whole number of at least 1.');
-  }
+  if (!/^\s*\d+\s*$/.test(value) || n < 1) throw new InvalidArgumentError('expected a whole number of at least 1.');
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number from 1 to 9007199254740991.');
   return n;
+}
+
+/** A whole number from 1 to max. */
+export function intUpTo(max: number): (value: string) => number {
+  return (value: string) => {
+    const n = positiveInt(value);
+    if (n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}.`);
+    return n;
+  };
 }
 
 export function nonNegativeInt(value: string): number {

@@ -33,7 +33,9 @@ export function progressLine(p: Progress, width: number): string {
   ].join(' | ');
   const count = `${p.done}/${p.total} img`;
   const fit = (parts: string[]) => parts.join(' | ');
-  const room = width - 1; // never write into the last column: some terminals wrap there
+  // never reach the last columns: some terminals wrap there, and a Ctrl-C echoes "^C" after the
+  // line, which must not wrap either (the line could then not be erased)
+  const room = width - 4;
   // the most informative layout that fits: bar + count, bar, count, neither
   const withBar = (extra: string[]) => {
     const rest = fit([`${head} ${percent}`, ...extra, tail]);
@@ -42,10 +44,14 @@ export function progressLine(p: Progress, width: number): string {
     const full = Math.round(frac * w);
     return fit([`${head} [${'#'.repeat(full)}${'-'.repeat(w - full)}] ${percent}`, ...extra, tail]);
   };
-  for (const candidate of [withBar([count]), withBar([]), fit([`${head} ${percent}`, count, tail]), fit([`${head} ${percent}`, tail])]) {
-    if (candidate !== null && candidate.length <= room) return candidate;
-  }
-  return fit([`${head} ${percent}`, tail]).slice(0, Math.max(0, room));
+  const short = [`${Math.round(rate)} img/s`, `ETA ${eta((p.total - p.done) / rate)}`];
+  const candidates = [
+    withBar([count]), withBar([]), fit([`${head} ${percent}`, count, tail]), fit([`${head} ${percent}`, tail]),
+    fit([`${head} ${percent}`, ...(p.phase === 'train' ? [`loss ${p.loss.toFixed(4)}`] : []), short[1]]),
+    fit([`${head} ${percent}`, short[1]]), `${head} ${percent}`,
+  ];
+  for (const candidate of candidates) if (candidate !== null && candidate.length <= room) return candidate;
+  return `${p.epoch}/${p.epochs} ${percent}`.slice(0, Math.max(0, room));
 }
 
 export class ProgressView {

@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { checkArchitecture, describeArchitecture, type Architecture } from '../model/architecture.js';
 import { architectureLines, layerTable } from '../model/layer-table.js';
 import { PARAM_COUNT } from '../model/layout.js';
+import { CnnError } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
 import { runGradcheck, type GradcheckCliOptions } from './gradcheck-command.js';
 import { runCompare, PASS_THROUGH, type CompareCliOptions } from './compare-command.js';
@@ -76,6 +77,17 @@ function printSummary(a: Architecture): void {
   console.log(out.bold(line(['total', '', String(PARAM_COUNT)])));
 }
 
+/** Options given before a subcommand belong to training and would be ignored: refuse them. */
+function noParentOptions(program: Command, sub: string): void {
+  const given = program.options.filter((opt) => {
+    const src = program.getOptionValueSource(opt.attributeName());
+    return src !== undefined && src !== 'default' && opt.long !== '--debug';
+  });
+  if (given.length > 0) {
+    throw new CnnError(`${given[0].long} comes before \`${sub}\`, where it would be ignored; put the options after it: cnn-train ${sub} ${given[0].long} …`);
+  }
+}
+
 export async function trainMain(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = buildProgram({
@@ -85,10 +97,12 @@ export async function trainMain(argv: string[]): Promise<number> {
       else exitCode = await runTraining(o, (k) => givenOption(c, k));
     },
     compare: async (c) => {
+      noParentOptions(c.parent!, 'compare');
       const o = c.opts<CompareCliOptions>();
       exitCode = await runCompare(c, { ...o, out: givenOption(c, 'out') ? o.out : undefined }); // --out has no default here: a folder
     },
     gradcheck: async (c) => {
+      noParentOptions(c.parent!, 'gradcheck');
       const o = c.opts<GradcheckCliOptions & Architecture>();
       exitCode = runGradcheck({ ...o, architecture: architectureOf(o) });
     },

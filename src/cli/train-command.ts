@@ -12,10 +12,12 @@ import { CnnError } from '../errors.js';
 import { ARCHITECTURE_KEYS, architectureFlags, checkArchitecture, CHOICES, describeArchitecture, isPaper, type Architecture } from '../model/architecture.js';
 import { loadModel, saveModel, type DataOptions, type ModelFile } from '../io/model-file.js';
 import { checkDistinct, checkOutputTarget, sameFile, type NamedPath } from '../io/output-paths.js';
+import { lockFiles } from '../io/run-lock.js';
 import { writeReport } from '../report/report.js';
 import { evaluate } from '../train/evaluate.js';
 import { train, type TrainResult } from '../train/train.js';
 import { ProgressView } from './progress-view.js';
+import { oneLine } from './run-cli.js';
 import { Interrupts } from './signals.js';
 import { duration, err, out, pct } from './style.js';
 import { confusionTable, sparkline } from './tables.js';
@@ -104,19 +106,41 @@ function applyResumeDefaults(o: TrainCliOptions, given: Given, from: ModelFile, 
     if (!given('keep')) o.keep = t.validation.keep;
     if (!given('earlyStop') && t.validation.earlyStop !== null) o.earlyStop = t.validation.earlyStop;
   }
+  // where the run writes: a checkpoint continues into the model file it was for (recorded, or
+  // its name without .ckpt); a model file is continued in place
+  if (!given('out')) {
+    const ckpt = path.endsWith('.ckpt.json') || (t.paths !== undefined && sameFile(path, t.paths.checkpoint));
+    o.out = !ckpt ? path : t.paths?.out ?? `${path.slice(0, -'.ckpt.json'.length)}.json`;
+  }
 }
 
 /** The files of this run, checked before any work. */
-function planOutputs(o: TrainCliOptions, given: Given): { checkpoint: string; checkpointIsInput: boolean } {
-  const checkpoint = o.checkpoint ?? defaultCheckpointPath(o.out);
+function planOutputs(o: TrainCliOptions, given: Given, resumeFrom?: ModelFile): { checkpoint: string; checkpointIsInput: boolean } {
   // resuming from a checkpoint keeps writing that checkpoint when no other is named
+  const resumingCheckpoint = o.resume !== undefined && !given('checkpoint') && !sameFile(o.resume, o.out);
+  const checkpoint = o.checkpoint ?? (resumingCheckpoint ? o.resume! : defaultCheckpointPath(o.out));
   const checkpointIsInput = o.resume !== undefined && !given('checkpoint') && sameFile(o.resume, checkpoint);
+  void resumeFrom;
   const named: NamedPath[] = [{ option: '--out', path: o.out }];
   if (!checkpointIsInput) named.push({ option: given('checkpoint') ? '--checkpoint' : 'the checkpoint (default of --checkpoint)', path: checkpoint });
   if (o.report !== undefined) named.push({ option: '--report', path: o.report });
   if (o.resume !== undefined) named.push({ option: '--resume', path: o.resume });
   // --resume m.json --out m.json continues a model in place: meant
   checkDistinct(named, [['--resume', '--out']]);
+  // an existing checkpoint that is not this run's input belongs to another run: never overwrite it
+  if (!checkpointIsInput && existsSync(checkpoint)) {
+    let what = 'a checkpoint of another run';
+    try {
+      const r = loadModel(checkpoint).resume;
+      if (r) what = `the checkpoint of another run (at epoch ${r.completedEpochs + (r.position > 0 ? 1 : 0)}${r.position > 0 ? `, image ${r.position}` : ''})`;
+    } catch {
+      /* not a model file: checkOutputTarget below refuses it in its own words */
+    }
+    if (what.startsWith('the checkpoint')) {
+      throw new CnnError(`${checkpoint}: holds ${what}; resume it with --resume ${checkpoint}, or move it away, or give this run another --checkpoint`);
+    }
+  }
+
   checkOutputTarget('--out', o.out, 'model');
   checkOutputTarget(given('checkpoint') ? '--checkpoint' : '--checkpoint (default)', checkpoint, 'model');
   if (o.report !== undefined) checkOutputTarget('--report', o.report, 'report');
@@ -142,7 +166,8 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
     }
   }
   const architecture = checkArchitecture({ conv: o.conv, pool: o.pool, activation: o.activation, output: o.output, loss: o.loss });
-  const { checkpoint, checkpointIsInput } = planOutputs(o, given);
+  const { checkpoint, checkpointIsInput } = planOutputs(o, given, resumeFrom);
+  const unlock = lockFiles([o.out, checkpoint]);
 
   if ((o.keep === 'best' || o.earlyStop !== undefined) && o.validation === undefined) {
     throw new CnnError(`${o.keep === 'best' ? '--keep best' : '--early-stop'} needs --validation <n> (held-out images to choose by)`);
@@ -161,7 +186,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   });
   /** The command that continues this run, as printed after an interruption. */
   const resumeHint = (from: string) =>
-    ['cnn-train', '--resume', shellWord(from), '--epochs', String(o.epochs), ...(given('out') ? ['--out', shellWord(o.out)] : []), ...(o.report ? ['--report', shellWord(o.report)] : [])].join(' ');
+    [process.env.npm_command === 'exec' ? 'npx cnn-train' : 'cnn-train', '--resume', shellWord(from), '--epochs', String(o.epochs), ...(given('out') ? ['--out', shellWord(o.out)] : []), ...(o.report ? ['--report', shellWord(o.report)] : [])].join(' ');
 
   if (json) {
     emit({
@@ -180,6 +205,23 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       ),
     );
   }
+  /**
+   * The end-of-epoch checkpoint. If it cannot be written (a full disk), the state goes to --out
+   * instead when that can be written, and the run stops either way, saying where its work is.
+   */
+  const saveCheckpoint = (m: ModelFile) => {
+    try {
+      saveModel(checkpoint, m);
+    } catch (e) {
+      if (!(e instanceof CnnError)) throw e;
+      try {
+        saveModel(o.out, m);
+      } catch {
+        throw new CnnError(`${e.message}; nor could --out ${o.out} be written: the work of this run since its last checkpoint is lost`);
+      }
+      throw new CnnError(`${e.message}; the run stopped, and its state after epoch ${m.resume?.completedEpochs} is in ${o.out} instead (resume from it)`);
+    }
+  };
   const progressEvents = process.env.CNN_TRAIN_PROGRESS_EVENTS === '1';
   let lastProgress = 0;
   let result: TrainResult;
@@ -187,6 +229,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
     result = await train({
       epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, seed: o.seed, train: trainSet, test: testSet, engine, resumeFrom, dataOptions,
       validation: validationSet, keep: o.keep, earlyStop: o.earlyStop, lrDecay: o.lrDecay,
+      paths: { out: resolve(o.out), checkpoint: resolve(checkpoint) },
       optimizer: { momentum: o.momentum, weightDecay: o.weightDecay },
       signal: interrupts.controller.signal,
       onProgress: (p) => {
@@ -202,7 +245,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       },
       onEpoch: (e) => {
         view.stop();
-        saveModel(checkpoint, e.snapshot);
+        saveCheckpoint(e.snapshot);
         const r = e.record;
         const note = chanceNote(r.trainError, r.epoch * trainSet.count, o.lr);
         if (json) {
@@ -224,6 +267,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
     view.stop();
     interrupts.dispose();
     await engine.close();
+    unlock();
     throw e;
   }
   view.stop();
@@ -234,8 +278,8 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       const at = result.model.resume!;
       const how = resumeHint(checkpoint);
       const where = at.position === trainSet.count ? 'while testing after epoch' : 'in epoch';
-      if (json) emit({ event: 'interrupted', checkpoint, epoch: at.completedEpochs + 1, position: at.position, resume: how });
-      else process.stderr.write(`interrupted ${where} ${at.completedEpochs + 1} at image ${at.position}; checkpoint written to ${checkpoint}\nresume with: ${how}\n`);
+      if (json) emit({ event: 'interrupted', checkpoint, epoch: at.completedEpochs + 1, position: at.position, resume: how, outputLost: interrupts.outputLost });
+      else process.stderr.write(`${interrupts.outputLost ? 'the output went away: ' : ''}interrupted ${where} ${at.completedEpochs + 1} at image ${at.position}; checkpoint written to ${checkpoint}\nresume with: ${how}\n`);
       return interrupts.exitCode;
     }
     if (result.status === 'diverged') {
@@ -266,7 +310,12 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
     }
     let reportWritten = false;
     if (o.report && !interrupts.aborted) {
-      reportWritten = await writeReport(o.report, { model: result.model, test: testSet ?? loadMnistSplit('test', o.data), engine }, interrupts.controller.signal);
+      try {
+        reportWritten = await writeReport(o.report, { model: result.model, test: testSet ?? loadMnistSplit('test', o.data), engine }, interrupts.controller.signal);
+      } catch (e) {
+        if (e instanceof CnnError) throw new CnnError(`${e.message} (the model is saved in ${o.out})`);
+        throw e;
+      }
     }
     if (interrupts.aborted) {
       const msg = `interrupted after training: saved ${o.out}${o.report ? `; the report ${o.report} was not written` : ''}`;
@@ -286,7 +335,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       if (!quiet && errs.length > 1) console.log(`test error by epoch ${sparkline(errs)}  ${pct(errs[0])} → ${pct(errs[errs.length - 1])}`);
       if (!quiet && finalEvaluation) console.log(confusionTable(finalEvaluation.confusion, out));
       const what = kept ? `  (epoch ${kept.epoch} of ${history.length}: the lowest validation error, ${pct(kept.validationError)})` : '';
-      console.log(`${out.green('saved')} ${o.out}${finalEvaluation ? `  test error ${pct(finalEvaluation.error)}` : ''}${what}`);
+      console.log(`${out.green('saved')} ${oneLine(o.out)}${finalEvaluation ? `  test error ${pct(finalEvaluation.error)}` : ''}${what}`);
       if (lastKept) console.log(out.dim(`the last epoch is in ${checkpoint}: --resume ${checkpoint} continues the run`));
       if (o.report) console.log(`${out.green('report')} ${o.report}`);
     }
@@ -294,5 +343,6 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   } finally {
     interrupts.dispose();
     await engine.close();
+    unlock();
   }
 }

@@ -47,9 +47,10 @@ export interface Engine {
   /**
    * Images per call of train() and predict() that take roughly 50 ms here: the training loop
    * and the evaluation call the engine on chunks of this size and handle signals in between.
-   * Fixed, not measured, so that sums over chunks are the same in every run.
+   * Fixed, not measured, so that sums over chunks are the same in every run. `batch`: the largest
+   * batch one train() call takes; larger ones go through accumulate() in pieces of `train`.
    */
-  readonly callSize: { train: number; predict: number };
+  readonly callSize: { train: number; predict: number; batch: number };
   /** A float64 copy of the 3898 parameters (layout of src/model/layout.ts). */
   getParams(): Float64Array;
   setParams(params: Float64Array): void;
@@ -68,6 +69,14 @@ export interface Engine {
    * that precedes the image's own update.
    */
   train(data: Dataset, order: Uint32Array, start: number, count: number, batchSize: number, lr: number): StepStats;
+  /**
+   * A batch too large for one call, in pieces: images order[start .. start+count) are images
+   * offset .. offset+count of a batch of b images, and their gradients are added to the batch's
+   * (a fresh sum from offset 0). Summed exactly as train() sums the whole batch.
+   */
+  accumulate(data: Dataset, order: Uint32Array, start: number, count: number, offset: number, b: number): StepStats;
+  /** The update of the batch of b images accumulated so far, as train() makes it. */
+  applyBatch(b: number, lr: number): void;
   /**
    * Forward passes over images [start, start+count): writes the argmax class of each into
    * predictions[i] and, if given, the 10 outputs into outputs[10*i ..]. Returns the summed loss

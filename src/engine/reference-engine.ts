@@ -12,7 +12,7 @@ export class ReferenceEngine implements Engine {
   readonly name = 'reference' as const;
   readonly threads = 1;
   readonly detail = 'reference float64, 1 thread';
-  readonly callSize = { train: 32, predict: 128 }; // ~700 and ~2 400 images/s
+  readonly callSize = { train: 32, predict: 128, batch: 32 }; // ~700 and ~2 400 images/s
   readonly net: ReferenceNetwork;
   optimizer: Optimizer = { ...PLAIN_SGD };
   private velocity = new Float64Array(PARAM_COUNT);
@@ -44,24 +44,38 @@ export class ReferenceEngine implements Engine {
   }
 
   train(data: Dataset, order: Uint32Array, start: number, count: number, batchSize: number, lr: number): StepStats {
-    const net = this.net;
     let lossSum = 0;
     let errors = 0;
     for (let b0 = start; b0 < start + count; b0 += batchSize) {
       const n = Math.min(batchSize, start + count - b0);
-      net.grads.all.fill(0);
-      for (let t = b0; t < b0 + n; t++) {
-        const idx = order[t];
-        net.setInput(data.images, idx * PIXELS);
-        const label = data.labels[idx];
-        if (argmax(net.forward()) !== label) errors++;
-        lossSum += net.backward(label);
-      }
-      const { momentum, weightDecay } = this.optimizer;
-      if (momentum === 0 && weightDecay === 0) sgdUpdate(net.params.all, net.grads.all, lr / n); // eqs 65-70
-      else sgdMomentumUpdate(net.params.all, net.grads.all, this.velocity, lr, n, momentum, weightDecay);
+      const s = this.accumulate(data, order, b0, n, 0, n);
+      lossSum += s.loss;
+      errors += s.errors;
+      this.applyBatch(n, lr);
     }
     return { loss: lossSum, errors };
+  }
+
+  accumulate(data: Dataset, order: Uint32Array, start: number, count: number, offset: number, _b: number): StepStats {
+    const net = this.net;
+    if (offset === 0) net.grads.all.fill(0);
+    let loss = 0;
+    let errors = 0;
+    for (let t = start; t < start + count; t++) {
+      const idx = order[t];
+      net.setInput(data.images, idx * PIXELS);
+      const label = data.labels[idx];
+      if (argmax(net.forward()) !== label) errors++;
+      loss += net.backward(label);
+    }
+    return { loss, errors };
+  }
+
+  applyBatch(b: number, lr: number): void {
+    const net = this.net;
+    const { momentum, weightDecay } = this.optimizer;
+    if (momentum === 0 && weightDecay === 0) sgdUpdate(net.params.all, net.grads.all, lr / b); // eqs 65-70
+    else sgdMomentumUpdate(net.params.all, net.grads.all, this.velocity, lr, b, momentum, weightDecay);
   }
 
   predict(data: Images, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {

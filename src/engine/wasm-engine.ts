@@ -20,7 +20,7 @@ export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
   readonly threads: number;
   readonly variant: KernelVariant;
-  readonly callSize = { train: 1024, predict: 4096 }; // ~16 000 and ~80 000 images/s
+  readonly callSize = { train: 1024, predict: 4096, batch: 4096 }; // ~16 000 and ~80 000 images/s; a batch of 4096 in ~0.2 s on 2 threads
   optimizer: Optimizer = { ...PLAIN_SGD };
   private readonly k: Kernel;
   private readonly workers: Worker[];
@@ -135,29 +135,45 @@ export class WasmEngine implements Engine {
 
   /**
    * Batches larger than the stage (up to full-batch gradient descent), on this thread: each of the
-   * batch's fixed slices is staged in pieces whose gradients add up in its slot, in image order,
-   * so the sums are those of a stage large enough for the batch.
+   * batch's fixed slices is summed in pieces, in image order, so the sums are those of a stage
+   * large enough for the batch.
    */
   private trainLargeBatches(data: Dataset, order: Uint32Array, start: number, count: number, B: number, lr: number): StepStats {
-    const k = this.k, stageMax = k.stageMax;
     let loss = 0;
     let errors = 0;
     for (let b0 = start; b0 < start + count; b0 += B) {
       const b = Math.min(B, start + count - b0);
-      const S = Math.min(b, k.maxSlices);
-      for (let s = 0; s < S; s++) {
-        const s0 = b0 + k.ex.sliceStart(s, b), s1 = b0 + k.ex.sliceStart(s + 1, b);
-        this.slots[s].fill(0);
-        for (let p0 = s0; p0 < s1; p0 += stageMax) {
-          const n = Math.min(stageMax, s1 - p0);
-          this.stage(data, order, p0, n, false);
-          loss += k.ex.sliceGradientAdd(0, n, s);
-          errors += k.ex.takeErrors();
-        }
-      }
-      k.ex.applySlots(S, lr, b); // the update of every path, whatever the threads (α/B in float32)
+      const s = this.accumulate(data, order, b0, b, 0, b);
+      loss += s.loss;
+      errors += s.errors;
+      this.applyBatch(b, lr);
     }
     return { loss, errors };
+  }
+
+  accumulate(data: Dataset, order: Uint32Array, start: number, count: number, offset: number, b: number): StepStats {
+    const k = this.k, stageMax = k.stageMax;
+    const S = Math.min(b, k.maxSlices);
+    let loss = 0;
+    let errors = 0;
+    // images offset .. offset+count of the batch, slice by slice (slice s: sliceStart(s, b) ..)
+    for (let s = 0; s < S; s++) {
+      const s0 = k.ex.sliceStart(s, b), s1 = k.ex.sliceStart(s + 1, b);
+      const from = Math.max(s0, offset), to = Math.min(s1, offset + count);
+      if (from >= to) continue;
+      if (from === s0) this.slots[s].fill(0); // the slice's first image: a fresh sum
+      for (let p0 = from; p0 < to; p0 += stageMax) {
+        const n = Math.min(stageMax, to - p0);
+        this.stage(data, order, start + (p0 - offset), n, false);
+        loss += k.ex.sliceGradientAdd(0, n, s);
+        errors += k.ex.takeErrors();
+      }
+    }
+    return { loss, errors };
+  }
+
+  applyBatch(b: number, lr: number): void {
+    this.k.ex.applySlots(Math.min(b, this.k.maxSlices), lr, b); // the update of every path (α/B in float32)
   }
 
   private trainThreaded(n: number, B: number, lr: number): StepStats {

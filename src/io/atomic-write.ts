@@ -4,7 +4,7 @@
  * A path that is a symbolic link is written through: the file it points to is replaced (in that
  * file's folder) and the link stays, as a plain write to the link would do.
  */
-import { closeSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, lstatSync, openSync, readlinkSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CnnError, describeError } from '../errors.js';
 
@@ -24,14 +24,31 @@ export function followLinks(path: string): string {
   throw Object.assign(new Error('too many levels of symbolic links'), { code: 'ELOOP' });
 }
 
+/**
+ * The temporary file a write of `target` goes through: in the same folder (so that the rename is
+ * atomic), hidden, unique. The early check probes a name of the same length, so a name the file
+ * system finds too long is found before the work, not after.
+ */
+export function tempPath(target: string, stamp = Date.now()): string {
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${String(stamp).padStart(13, '0')}.tmp`);
+}
+
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   let target = path;
   let tmp: string | undefined;
   let fd: number | undefined;
   try {
     target = followLinks(path);
-    tmp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now()}.tmp`);
-    fd = openSync(tmp, 'wx', 0o644);
+    tmp = tempPath(target);
+    // a replaced file keeps its permissions (a model kept private stays private)
+    let mode: number | undefined;
+    try {
+      mode = statSync(target).mode & 0o7777;
+    } catch {
+      /* a new file: the usual 0644 less the umask */
+    }
+    fd = openSync(tmp, 'wx', mode ?? 0o644);
+    if (mode !== undefined) fchmodSync(fd, mode); // exactly as it was, whatever the umask
     const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
@@ -85,7 +102,7 @@ export function checkWritable(path: string): void {
     throw new CnnError(`${path}: cannot write there (the folder ${dir} does not exist)`);
   }
   if (!st.isDirectory()) throw new CnnError(`${path}: cannot write there (${dir} is not a folder)`);
-  const probe = join(dir, `.${basename(target)}.${process.pid}.probe`);
+  const probe = tempPath(target, 0); // as long as the real temporary file's name
   try {
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);

@@ -76,6 +76,8 @@ export interface TrainingInfo {
     fingerprint?: string;
   } & Partial<DataOptions>;
   curveEvery: number;
+  /** Where the run writes its model and its checkpoint (absolute): --resume continues there. */
+  paths?: { out: string; checkpoint: string };
   /** The update rule and schedule (absent: plain SGD, constant rate). */
   optimizer?: { momentum: number; weightDecay: number; lrDecay: number };
   /** --validation (held-out images, the last of the training file), --keep, --early-stop. */
@@ -247,9 +249,13 @@ function trainingProblem(t: unknown): string | null {
   if (d.fingerprint !== undefined && (typeof d.fingerprint !== 'string' || !/^sha256:[0-9a-f]{64}$/.test(d.fingerprint))) return 'training.data.fingerprint is not "sha256:" and 64 hex digits';
   if (d.dir !== undefined && d.dir !== null && typeof d.dir !== 'string') return 'training.data.dir is not a string or null';
   for (const k of ['trainLimit', 'testLimit'] as const) {
-    if (d[k] !== undefined && d[k] !== null && !isInt(d[k], 0)) return `training.data.${k} is not a whole number or null`;
+    if (d[k] !== undefined && d[k] !== null && !isInt(d[k], k === 'trainLimit' ? 1 : 0)) return `training.data.${k} is not a whole number ${k === 'trainLimit' ? 'of at least 1' : ''} or null`;
   }
   if (t.engineName !== undefined && t.engineName !== 'wasm' && t.engineName !== 'reference') return 'training.engineName is not "wasm" or "reference"';
+  if (t.paths !== undefined && (!isObject(t.paths) || typeof t.paths.out !== 'string' || typeof t.paths.checkpoint !== 'string')) {
+    return 'training.paths is not { out, checkpoint } file names';
+  }
+  if (!(t.lr >= 1.1754943508222875e-38 && t.lr <= 3.4028234663852886e38)) return 'training.lr is not a normal float32 greater than 0 (1.2e-38 to 3.4e38)';
   if (t.optimizer !== undefined) {
     const o = t.optimizer;
     if (!isObject(o) || !isNum(o.momentum) || o.momentum < 0 || o.momentum >= 1 || !isNum(o.weightDecay) || o.weightDecay < 0 || !isNum(o.lrDecay) || o.lrDecay <= 0) {
@@ -335,6 +341,23 @@ export function loadModel(path: string): ModelFile {
   return parseModelText(readRegularFile(path, MODEL_FILE).toString('utf8'), path);
 }
 
+/** Deeper nesting than this is refused: a model file needs 5 levels; other tools' metadata a few more. */
+export const MAX_NESTING = 64;
+
+/** How deeply a parsed JSON value nests (iteratively: a hostile file cannot overflow the stack here). */
+function nesting(doc: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[doc, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (d > max) max = d;
+    if (max > 10 * MAX_NESTING) return max;
+    for (const x of Array.isArray(v) ? v : Object.values(v)) if (typeof x === 'object' && x !== null) stack.push([x, d + 1]);
+  }
+  return max;
+}
+
 /** Parse and validate the text of a model file (a leading UTF-8 byte-order mark is allowed). */
 export function parseModelText(text: string, source: string): ModelFile {
   const json = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
@@ -344,6 +367,8 @@ export function parseModelText(text: string, source: string): ModelFile {
   } catch (e) {
     throw new CnnError(`${source}: not valid JSON (${describeError(e)})`);
   }
+  const depth = nesting(doc);
+  if (depth > MAX_NESTING) throw new CnnError(`${source}: JSON nested ${depth > 10 * MAX_NESTING ? `more than ${10 * MAX_NESTING}` : depth} levels deep; a model file needs at most 5 (limit ${MAX_NESTING})`);
   let overflows: Map<string, string> | undefined;
   return parseModel(doc, source, (where) => (overflows ??= overflowingNumbers(json)).get(where));
 }

@@ -11,19 +11,29 @@
 import { closeSync, openSync, readSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CnnError } from '../errors.js';
-import { checkWritable } from './atomic-write.js';
+import { checkWritable, followLinks } from './atomic-write.js';
+import { FORMAT, MAX_MODEL_BYTES } from './model-file.js';
 
 export type OutputKind = 'model' | 'report';
 
-/** The file a path names, as a canonical absolute path (symbolic links resolved where they exist). */
+/**
+ * The file a path names, as a canonical absolute path: symbolic links followed, also a link to a
+ * file that does not exist yet (the write would create that file), and the folder resolved.
+ */
 export function canonicalPath(path: string): string {
+  let p: string;
   try {
-    return realpathSync(path);
+    p = followLinks(path);
+  } catch {
+    p = path;
+  }
+  try {
+    return realpathSync(p);
   } catch {
     try {
-      return join(realpathSync(dirname(path)), basename(path));
+      return join(realpathSync(dirname(p)), basename(p));
     } catch {
-      return resolve(path);
+      return resolve(p);
     }
   }
 }
@@ -36,11 +46,18 @@ function statOrNull(path: string): Stats | null {
   }
 }
 
-/** Whether two paths name the same file (same canonical path, or the same inode when both exist). */
+/**
+ * Whether two paths name the same file: the same canonical path, the same inode when both exist,
+ * or (for files not there yet) the same name in the same folder reached two ways (a bind mount).
+ */
 export function sameFile(a: string, b: string): boolean {
-  if (canonicalPath(a) === canonicalPath(b)) return true;
-  const sa = statOrNull(a), sb = statOrNull(b);
-  return sa !== null && sb !== null && sa.dev === sb.dev && sa.ino === sb.ino;
+  const ca = canonicalPath(a), cb = canonicalPath(b);
+  if (ca === cb) return true;
+  const sa = statOrNull(ca), sb = statOrNull(cb);
+  if (sa !== null && sb !== null) return sa.dev === sb.dev && sa.ino === sb.ino;
+  if (basename(ca) !== basename(cb)) return false;
+  const da = statOrNull(dirname(ca)), db = statOrNull(dirname(cb));
+  return da !== null && db !== null && da.dev === db.dev && da.ino === db.ino;
 }
 
 /** What a non-regular file is, in words. */
@@ -53,23 +70,44 @@ export function fileKind(st: Stats): string {
   return 'not a regular file';
 }
 
-const HEAD_BYTES = 64 * 1024;
-
-function head(path: string): string {
+/** The first bytes of a file, as text. */
+function head(path: string, bytes: number): string {
   const fd = openSync(path, 'r');
   try {
-    const buf = Buffer.alloc(HEAD_BYTES);
-    const n = readSync(fd, buf, 0, HEAD_BYTES, 0);
+    const buf = Buffer.alloc(bytes);
+    const n = readSync(fd, buf, 0, bytes, 0);
     return buf.subarray(0, n).toString('utf8');
   } finally {
     closeSync(fd);
   }
 }
 
+/** A model file: JSON whose top-level "format" is cnn-train's (read whole, it is at most 16 MB). */
+function isModelFile(path: string, size: number): boolean {
+  if (size > MAX_MODEL_BYTES) return false;
+  try {
+    const text = head(path, size).replace(/^\uFEFF/, '');
+    const doc = JSON.parse(text);
+    return typeof doc === 'object' && doc !== null && !Array.isArray(doc) && doc.format === FORMAT;
+  } catch {
+    return false;
+  }
+}
+
+/** A report: an HTML page carrying cnn-train's generator tag in its head (as every report has). */
+function isReport(path: string): boolean {
+  try {
+    const text = head(path, 4096);
+    return /^\s*<!doctype html/i.test(text) && /<meta name="generator" content="cnn-train">/.test(text);
+  } catch {
+    return false;
+  }
+}
+
 /** Signatures of the files this tool writes: what may be replaced. */
-const SIGNATURE: Record<OutputKind, { test: (text: string) => boolean; what: string }> = {
-  model: { test: (t) => /"format"\s*:\s*"cnn-train\/zhang-2016"/.test(t), what: 'a cnn-train model file' },
-  report: { test: (t) => /^\s*<!doctype html/i.test(t) && /cnn-(train|eval)/.test(t), what: 'a cnn-train report' },
+const SIGNATURE: Record<OutputKind, { test: (path: string, size: number) => boolean; what: string }> = {
+  model: { test: isModelFile, what: 'a cnn-train model file' },
+  report: { test: isReport, what: 'a cnn-train report' },
 };
 
 /**
@@ -77,7 +115,9 @@ const SIGNATURE: Record<OutputKind, { test: (text: string) => boolean; what: str
  * An existing regular file is replaced only if it is of the kind this option writes.
  */
 export function checkOutputTarget(option: string, path: string, kind: OutputKind): void {
-  if (path.trim() === '') throw new CnnError(`${option}: expected a file name, got an empty string`);
+  if (path === '') throw new CnnError(`${option}: expected a file name, got an empty string`);
+  if (path.trim() === '') throw new CnnError(`${option}: expected a file name, got only blanks`);
+  if (/[\\/]$/.test(path)) throw new CnnError(`${option} ${path}: ends with a slash, so it names a folder; expected a file name`);
   const st = statOrNull(path);
   if (st) {
     if (st.isDirectory()) {
@@ -85,13 +125,7 @@ export function checkOutputTarget(option: string, path: string, kind: OutputKind
     }
     if (!st.isFile()) throw new CnnError(`${option} ${path}: is ${fileKind(st)}; expected a regular file to write`);
     const sig = SIGNATURE[kind];
-    let text = '';
-    try {
-      text = head(path);
-    } catch {
-      /* unreadable: checkWritable below says what is wrong */
-    }
-    if (!sig.test(text)) {
+    if (!sig.test(path, st.size)) {
       throw new CnnError(`${option} ${path}: the file exists and is not ${sig.what}; not overwriting it (move it away or choose another name)`);
     }
   }

@@ -53,6 +53,8 @@ export interface TrainOptions {
   progressEvery?: number;
   /** How the data was chosen, recorded in the model file so that --resume can reuse it. */
   dataOptions?: DataOptions;
+  /** Where the run writes (absolute), recorded so that --resume continues there. */
+  paths?: { out: string; checkpoint: string };
   onProgress?: (p: Progress) => void;
   onEpoch?: (e: EpochEvent) => void;
 }
@@ -188,6 +190,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       ...(o.dataOptions ?? {}),
     },
     curveEvery,
+    ...(o.paths ? { paths: o.paths } : {}),
     ...(plain ? {} : { optimizer: { momentum: optimizer.momentum, weightDecay: optimizer.weightDecay, lrDecay } }),
     ...(o.validation ? { validation: { count: o.validation.count, keep, earlyStop: o.earlyStop ?? null } } : {}),
     ...extra,
@@ -250,8 +253,26 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       if (o.signal?.aborted) return interrupted();
       // stop each call at a curve-block boundary too, so the curve is exact
       const toBlock = curveBlock - (resume.position % curveBlock);
-      const n = Math.min(chunk, N - resume.position, toBlock);
-      const s = engine.train(data, order, resume.position, n, batchSize, lr);
+      let n: number, s: { loss: number; errors: number };
+      if (batchSize <= engine.callSize.batch) {
+        n = Math.min(chunk, N - resume.position, toBlock);
+        s = engine.train(data, order, resume.position, n, batchSize, lr);
+      } else {
+        // a batch larger than one engine call: summed in pieces, with the event loop running
+        // between them (a second Ctrl-C quits at once); the run stops only between batches
+        n = Math.min(batchSize, N - resume.position);
+        s = { loss: 0, errors: 0 };
+        for (let offset = 0; offset < n; offset += engine.callSize.train) {
+          const m = Math.min(engine.callSize.train, n - offset);
+          const p = engine.accumulate(data, order, resume.position + offset, m, offset, n);
+          s.loss += p.loss;
+          s.errors += p.errors;
+          o.onProgress?.({ phase: 'train', epoch, epochs: o.epochs, done: resume.position + offset + m, total: N,
+            loss: (resume.epochLoss + s.loss) / (resume.position + offset + m), imagesPerSecond: (resume.position + offset + m) / Math.max((performance.now() - t0) / 1000, 1e-9) });
+          await yieldToEventLoop();
+        }
+        engine.applyBatch(n, lr);
+      }
       const params = engine.getParams();
       if (!Number.isFinite(s.loss) || !allFinite(params)) {
         return result('diverged', lastGood, {
@@ -291,7 +312,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       loss: resume.epochLoss / N,
       trainError: resume.epochErrors / N,
       seconds: 0,
-      imagesPerSecond: N / trainSeconds,
+      imagesPerSecond: trainSeconds > 0 ? N / trainSeconds : 0,
       curve: resume.curve,
       ...(lrDecay !== 1 ? { lr } : {}),
     };
