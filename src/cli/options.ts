@@ -16,6 +16,8 @@ export interface OptionSpec {
   /** How the default is shown in --help when it is not the value itself. */
   defaultHelp?: string;
   choices?: readonly string[];
+  /** The command cannot run without it. */
+  mandatory?: boolean;
 }
 
 export const OPTIONS = {
@@ -56,6 +58,12 @@ export const OPTIONS = {
   quiet: { flags: '-q, --quiet', help: 'print only the final line' },
   debug: { flags: '--debug', help: 'show stack traces of errors' },
   image: { flags: '-i, --image <files...>', help: 'classify your own PNG or JPEG digit(s) instead of the test set' },
+  onnx: {
+    flags: '--onnx <file>',
+    help: 'the ONNX file to write (opset 13): input "image" float32 [N,1,28,28] with pixels x/255, output "yhat" float32 [N,10]',
+    mandatory: true,
+  },
+  draw: { flags: '--draw <file>', help: 'write a self-contained HTML page with a drawing pad: draw a digit, see what the network sees and answers, live' },
   images: { flags: '--images <n>', help: 'digits the loss is summed over', parse: positiveInt, default: 3 },
   entries: { flags: '--entries <n>', help: 'entries checked per parameter group (all of the small groups)', parse: positiveInt, default: 60 },
   // the architecture: one option per choice of src/model/architecture.ts
@@ -87,6 +95,7 @@ export function toOption(name: OptionName, help?: string): Option {
   const o = new Option(s.flags, help ?? s.help);
   if (s.choices) o.choices(s.choices);
   if (s.parse) o.argParser(s.parse);
+  if (s.mandatory) o.makeOptionMandatory();
   if (s.default !== undefined) o.default(s.default, s.defaultHelp);
   else if (s.defaultHelp) o.description = `${o.description} (default: ${s.defaultHelp})`;
   return o;

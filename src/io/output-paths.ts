@@ -13,7 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { CnnError } from '../errors.js';
 import { checkWritable } from './atomic-write.js';
 
-export type OutputKind = 'model' | 'report';
+export type OutputKind = 'model' | 'report' | 'page' | 'onnx';
 
 /** The file a path names, as a canonical absolute path (symbolic links resolved where they exist). */
 export function canonicalPath(path: string): string {
@@ -67,9 +67,15 @@ function head(path: string): string {
 }
 
 /** Signatures of the files this tool writes: what may be replaced. */
-const SIGNATURE: Record<OutputKind, { test: (text: string) => boolean; what: string }> = {
-  model: { test: (t) => /"format"\s*:\s*"cnn-train\/zhang-2016"/.test(t), what: 'a cnn-train model file' },
-  report: { test: (t) => /^\s*<!doctype html/i.test(t) && /cnn-(train|eval)/.test(t), what: 'a cnn-train report' },
+const cnnTrainPage = (t: string) => /^\s*<!doctype html/i.test(t) && /cnn-(train|eval)/.test(t);
+const SIGNATURE: Record<OutputKind, { test: (text: string) => boolean; what: string; example: string }> = {
+  model: { test: (t) => /"format"\s*:\s*"cnn-train\/zhang-2016"/.test(t), what: 'a cnn-train model file', example: 'model.json' },
+  report: { test: cnnTrainPage, what: 'a cnn-train report', example: 'report.html' },
+  // the drawing pad (cnn-eval --draw): an HTML page of cnn-train's, as the report is
+  page: { test: cnnTrainPage, what: 'a cnn-train HTML page', example: 'pad.html' },
+  // an ONNX file of cnn-train's starts with ir_version (field 1, varint: byte 0x08) and then
+  // producer_name "cnn-train" (see src/onnx/onnx-messages.ts)
+  onnx: { test: (t) => t.charCodeAt(0) === 0x08 && t.slice(0, 64).includes('\u0012\u0009cnn-train'), what: 'an ONNX file written by cnn-train', example: 'model.onnx' },
 };
 
 /**
@@ -81,7 +87,7 @@ export function checkOutputTarget(option: string, path: string, kind: OutputKind
   const st = statOrNull(path);
   if (st) {
     if (st.isDirectory()) {
-      throw new CnnError(`${option} ${path}: is a folder; expected a file name, such as ${join(path, kind === 'model' ? 'model.json' : 'report.html')}`);
+      throw new CnnError(`${option} ${path}: is a folder; expected a file name, such as ${join(path, SIGNATURE[kind].example)}`);
     }
     if (!st.isFile()) throw new CnnError(`${option} ${path}: is ${fileKind(st)}; expected a regular file to write`);
     const sig = SIGNATURE[kind];
