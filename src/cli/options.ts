@@ -44,7 +44,7 @@ export const OPTIONS = {
     help: 'checkpoint written after every epoch and on Ctrl-C',
     defaultHelp: '<out> with .ckpt.json',
   },
-  report: { flags: '--report <file>', help: 'also write a self-contained HTML report: learning curves, kernels, feature maps, confusion matrix, worst digits' },
+  report: { flags: '--report <file>', help: 'also write a self-contained HTML report: learning curves, kernels, feature maps, a drawing pad, confusion matrix, worst digits' },
   engine: { flags: '--engine <name>', help: 'numeric engine: wasm (float32 SIMD, threads) or reference (float64 literal loops)', choices: ENGINES, default: 'wasm' },
   threads: {
     flags: '-t, --threads <n>',

@@ -210,7 +210,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
     if (!checkpointIsInput && existsSync(checkpoint)) unlinkSync(checkpoint);
     let reportWritten = false;
     if (o.report && !interrupts.aborted) {
-      reportWritten = await writeReport(o.report, { model: result.model, test: testSet ?? loadMnistSplit('test', o.data), engine }, interrupts.controller.signal);
+      reportWritten = await writeReport(o.report, { model: result.model, test: testSet ?? loadMnistSplit('test', o.data), engine, source: o.out }, interrupts.controller.signal);
     }
     if (interrupts.aborted) {
       const msg = `interrupted after training: saved ${o.out}${o.report ? `; the report ${o.report} was not written` : ''}`;
