@@ -38,10 +38,12 @@ export async function openReport(file: string, screenshot?: string): Promise<Pag
     await page.goto(pathToFileURL(resolve(file)).href);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
     const check = await page.evaluate(() => {
-      const w = window as unknown as { __charts: { canvas: HTMLCanvasElement }[] };
+      // the report has charts; a page with only the drawing pad has none
+      const w = window as unknown as { __charts?: { canvas: HTMLCanvasElement }[] };
+      const charts = w.__charts ?? [];
       return {
-        charts: w.__charts.length,
-        chartCanvases: w.__charts.map((c) => ({ width: c.canvas.width, height: c.canvas.height })),
+        charts: charts.length,
+        chartCanvases: charts.map((c) => ({ width: c.canvas.width, height: c.canvas.height })),
         pixelCanvases: document.querySelectorAll('canvas.px').length,
         title: document.title,
       };

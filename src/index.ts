@@ -17,3 +17,4 @@ export { train, type TrainOptions, type TrainResult, type Progress, type EpochEv
 export { evaluate, type Evaluation } from './train/evaluate.js';
 export { loadModel, saveModel, parseModel, serializeModel, newModel, modelVersion, FORMAT, type ModelFile } from './io/model-file.js';
 export { gradcheck, type GradcheckResult } from './train/gradcheck.js';
+export { exportOnnx } from './onnx/export-onnx.js';

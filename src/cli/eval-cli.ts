@@ -16,9 +16,11 @@ import { confusionTable } from './tables.js';
 import { drawDigit, outputBars } from './digit-view.js';
 import { readImage } from '../image/decode.js';
 import { mnistify, type Background, type Prepared } from '../image/mnistify.js';
+import { writePadPage } from '../pad/pad-page.js';
 
 interface EvalCliOptions {
   image?: string[];
+  draw?: string;
   report?: string;
   data?: string;
   testLimit?: number;
@@ -34,10 +36,10 @@ export function buildEvalProgram(): Command {
     .version(PACKAGE_VERSION)
     .argument('<model>', 'model JSON file');
   return addOptions(program, [
-    'image', 'data',
+    'image', 'draw', 'data',
     ['testLimit', { help: 'evaluate on the first n test images only (at least 1; default: all)' }],
     ['json', { help: 'print one JSON object with error, accuracy, confusion, perClass' }],
-    ['report', { help: 'also write a self-contained HTML report (kernels, feature maps, confusion matrix, worst digits, learning curve)' }],
+    ['report', { help: 'also write a self-contained HTML report (kernels, feature maps, a drawing pad, confusion matrix, worst digits, learning curve)' }],
     'engine', ['threads', { help: 'threads for the evaluation; the result does not depend on it' }], 'debug',
   ]);
 }
@@ -47,6 +49,7 @@ export async function evalMain(argv: string[]): Promise<number> {
   program.parse(argv);
   const o = program.opts<EvalCliOptions>();
   const modelPath = program.args[0];
+  if (o.draw !== undefined) return drawPage(modelPath, o);
   if (o.image && o.report) throw new CnnError('--report cannot be combined with --image (the report is about the MNIST test set; run cnn-eval once for each)');
   if (o.image && (o.data !== undefined || o.testLimit !== undefined)) {
     throw new CnnError(`${o.data !== undefined ? '--data' : '--test-limit'} cannot be combined with --image (--image classifies your pictures, not the test set)`);
@@ -63,7 +66,7 @@ export async function evalMain(argv: string[]): Promise<number> {
     const t0 = performance.now();
     const ev = evaluate(engine, test);
     const seconds = (performance.now() - t0) / 1000;
-    if (o.report) await writeReport(o.report, { model, test, engine, title: `cnn-eval report: ${modelPath}` });
+    if (o.report) await writeReport(o.report, { model, test, engine, title: `cnn-eval report: ${modelPath}`, source: modelPath });
     if (o.json) {
       const { predictions: _p, ...rest } = ev;
       process.stdout.write(JSON.stringify({ model: modelPath, architecture: model.architecture, engine: engine.detail, ...rest, seconds }) + '\n');
@@ -79,6 +82,19 @@ export async function evalMain(argv: string[]): Promise<number> {
   } finally {
     await engine.close();
   }
+}
+
+/** `--draw`: a page with only the drawing pad, for this model (no test set needed). */
+function drawPage(modelPath: string, o: EvalCliOptions): number {
+  const other = ([['--image', o.image], ['--report', o.report], ['--data', o.data], ['--test-limit', o.testLimit]] as const).find(([, v]) => v !== undefined);
+  if (other) throw new CnnError(`--draw cannot be combined with ${other[0]} (--draw writes a page with only the drawing pad; run cnn-eval once for each)`);
+  if (sameFile(o.draw!, modelPath)) throw new CnnError(`--draw ${o.draw} names the model file ${modelPath}; give the page its own file`);
+  checkOutputTarget('--draw', o.draw!, 'page');
+  const model = loadModel(modelPath);
+  writePadPage(o.draw!, model, modelPath);
+  if (o.json) process.stdout.write(JSON.stringify({ model: modelPath, draw: o.draw, architecture: model.architecture }) + '\n');
+  else console.log(`${out.green('wrote')} ${o.draw}: a drawing pad for ${modelPath} (${describeArchitecture(model.architecture)}); open it in a browser`);
+  return 0;
 }
 
 /** `--image`: preprocess each picture as MNIST was made, show what the network sees and what it says. */

@@ -17,6 +17,8 @@ export interface OptionSpec {
   /** How the default is shown in --help when it is not the value itself. */
   defaultHelp?: string;
   choices?: readonly string[];
+  /** The command cannot run without it. */
+  mandatory?: boolean;
 }
 
 export const OPTIONS = {
@@ -53,7 +55,7 @@ export const OPTIONS = {
     help: 'checkpoint written after every epoch and on Ctrl-C',
     defaultHelp: '<out> with .ckpt.json',
   },
-  report: { flags: '--report <file>', help: 'also write a self-contained HTML report: learning curves, kernels, feature maps, confusion matrix, worst digits' },
+  report: { flags: '--report <file>', help: 'also write a self-contained HTML report: learning curves, kernels, feature maps, a drawing pad, confusion matrix, worst digits' },
   engine: { flags: '--engine <name>', help: 'numeric engine: wasm (float32 SIMD, threads) or reference (float64 literal loops)', choices: ENGINES, default: 'wasm' },
   threads: {
     flags: '-t, --threads <n>',
@@ -68,6 +70,12 @@ export const OPTIONS = {
   quiet: { flags: '-q, --quiet', help: 'print only the final line' },
   debug: { flags: '--debug', help: 'show stack traces of errors' },
   image: { flags: '-i, --image <files...>', help: 'classify your own PNG or JPEG digit(s) instead of the test set' },
+  onnx: {
+    flags: '--onnx <file>',
+    help: 'the ONNX file to write (opset 13): input "image" float32 [N,1,28,28] with pixels x/255, output "yhat" float32 [N,10]',
+    mandatory: true,
+  },
+  draw: { flags: '--draw <file>', help: 'write a self-contained HTML page with a drawing pad: draw a digit, see what the network sees and answers, live' },
   images: { flags: '--images <n>', help: 'digits the loss is summed over (each costs ~0.1 s of float64 work per check)', parse: intUpTo(100), default: 3 },
   entries: { flags: '--entries <n>', help: 'entries checked per parameter group (all of the small groups)', parse: intUpTo(PARAM_COUNT), default: 60 },
   // the architecture: one option per choice of src/model/architecture.ts
@@ -99,6 +107,7 @@ export function toOption(name: OptionName, help?: string): Option {
   const o = new Option(s.flags, help ?? s.help);
   if (s.choices) o.choices(s.choices);
   if (s.parse) o.argParser(s.parse);
+  if (s.mandatory) o.makeOptionMandatory();
   if (s.default !== undefined) o.default(s.default, s.defaultHelp);
   else if (s.defaultHelp) o.description = `${o.description} (default: ${s.defaultHelp})`;
   return o;

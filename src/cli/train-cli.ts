@@ -9,6 +9,7 @@ import { architectureLines, layerTable } from '../model/layer-table.js';
 import { PARAM_COUNT } from '../model/layout.js';
 import { CnnError } from '../errors.js';
 import { PACKAGE_VERSION } from '../version.js';
+import { runExport, type ExportCliOptions } from './export-command.js';
 import { runGradcheck, type GradcheckCliOptions } from './gradcheck-command.js';
 import { runCompare, PASS_THROUGH, type CompareCliOptions } from './compare-command.js';
 import { addOptions, ARCHITECTURE_OPTIONS, givenOption, GRID_OPTIONS, INIT_NOTE, toListOption } from './options.js';
@@ -17,7 +18,14 @@ import { runTraining, type TrainCliOptions } from './train-command.js';
 
 export { defaultCheckpointPath } from './train-command.js';
 
-export function buildProgram(run: { train: (c: Command) => Promise<void>; gradcheck: (c: Command) => Promise<void>; compare: (c: Command) => Promise<void> }): Command {
+export interface Subcommands {
+  train: (c: Command) => Promise<void>;
+  gradcheck: (c: Command) => Promise<void>;
+  export: (c: Command) => Promise<void>;
+  compare: (c: Command) => Promise<void>;
+}
+
+export function buildProgram(run: Subcommands): Command {
   const program = new Command('cnn-train')
     .description("Train Zhifei Zhang's (2016) two-convolution CNN on MNIST, exactly as derived in the paper, and save it as JSON.")
     .version(PACKAGE_VERSION)
@@ -29,7 +37,8 @@ export function buildProgram(run: { train: (c: Command) => Promise<void>; gradch
     'summary', ['json', { help: 'print one JSON object per line (events) instead of progress bars' }], 'quiet', 'debug',
   ]);
   program
-    .addHelpText('after', `\n${INIT_NOTE}\n\nExamples:\n  cnn-train --epochs 5                  the paper\'s online SGD, 5 epochs\n  cnn-train --epochs 5 --batch-size 50  the DeepLearnToolbox demo settings\n  cnn-train gradcheck                   the paper\'s gradients against finite differences\n  cnn-train --pool max --activation relu --output softmax --loss cross-entropy --lr 0.1
+    .addHelpText('after', `\n${INIT_NOTE}\n\nExamples:\n  cnn-train --epochs 5                  the paper\'s online SGD, 5 epochs\n  cnn-train --epochs 5 --batch-size 50  the DeepLearnToolbox demo settings\n  cnn-train gradcheck                   the paper\'s gradients against finite differences\n  cnn-train export model.json --onnx model.onnx
+                                        the trained network as an ONNX file\n  cnn-train --pool max --activation relu --output softmax --loss cross-entropy --lr 0.1
                                         the seeds' choices together
   cnn-eval model.json                   test error and confusion matrix of the saved model`)
     .action(async () => run.train(program));
@@ -56,6 +65,13 @@ export function buildProgram(run: { train: (c: Command) => Promise<void>; gradch
   ]);
   cmp.addHelpText('after', '\nExample:\n  cnn-train compare --pool mean,max --activation sigmoid,relu --seed 1,2,3 --epochs 3 --batch-size 10 --lr 0.3');
   cmp.action(async () => run.compare(cmp));
+  const ex = program
+    .command('export')
+    .description('write a trained model as an ONNX file (opset 13), to run in any ONNX runtime')
+    .argument('<model>', 'model JSON file (any architecture)');
+  addOptions(ex, ['onnx', ['json', { help: 'print one JSON object' }], 'debug']);
+  ex.addHelpText('after', `\nThe graph computes exactly the network of the model file; the loss is not part of it.\nExample:\n  cnn-train export model.json --onnx model.onnx`);
+  ex.action(async () => run.export(ex));
   return program;
 }
 
@@ -105,6 +121,10 @@ export async function trainMain(argv: string[]): Promise<number> {
       noParentOptions(c.parent!, 'gradcheck');
       const o = c.opts<GradcheckCliOptions & Architecture>();
       exitCode = runGradcheck({ ...o, architecture: architectureOf(o) });
+    },
+    export: async (c) => {
+      noParentOptions(c.parent!, 'export');
+      exitCode = runExport(c.args[0], c.opts<ExportCliOptions>());
     },
   });
   await program.parseAsync(argv);

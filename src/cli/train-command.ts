@@ -311,7 +311,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
     let reportWritten = false;
     if (o.report && !interrupts.aborted) {
       try {
-        reportWritten = await writeReport(o.report, { model: result.model, test: testSet ?? loadMnistSplit('test', o.data), engine }, interrupts.controller.signal);
+        reportWritten = await writeReport(o.report, { model: result.model, test: testSet ?? loadMnistSplit('test', o.data), engine, source: o.out }, interrupts.controller.signal);
       } catch (e) {
         if (e instanceof CnnError) throw new CnnError(`${e.message} (the model is saved in ${o.out})`);
         throw e;

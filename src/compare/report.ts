@@ -4,7 +4,8 @@
  * the table.
  */
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { chartJsSource, embed } from '../report/report.js';
+import { embed } from '../report/html.js';
+import { chartJsSource } from '../report/report.js';
 import { TOOL } from '../version.js';
 import type { Manifest } from './manifest.js';
 import type { SummaryRow } from './summary.js';

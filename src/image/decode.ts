@@ -2,22 +2,17 @@
  * Decoding a user's picture (PNG or JPEG, any size, colour or grey, with or without alpha) to
  * grey levels in [0, 1] (0 black, 1 white) and, when some pixel is not opaque, the opacity: what
  * transparency means (a transparent canvas, paper showing through) is decided in mnistify.ts.
+ * The RGBA -> grey conversion itself is grey-image.ts, shared with the drawing pad.
  * PNG by pngjs, JPEG by jpeg-js: pure JavaScript decoders, nothing to compile.
  */
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { CnnError, describeError } from '../errors.js';
 import { readRegularFile, type FileKind } from '../io/read-file.js';
+import { greyFromRgba, type GreyImage } from './grey-image.js';
 import { precheckPng } from './png-precheck.js';
 
-export interface GreyImage {
-  width: number;
-  height: number;
-  /** Row-major luma of the colour in [0, 1] (0 black, 1 white), alpha not applied. */
-  grey: Float64Array;
-  /** Row-major opacity in [0, 1]; absent when every pixel is opaque. */
-  alpha?: Float64Array;
-}
+export type { GreyImage } from './grey-image.js';
 
 /** Larger pictures are refused rather than decoded into gigabytes. */
 export const MAX_IMAGE_BYTES = 50 * 1024 * 1024;
@@ -54,13 +49,5 @@ export function decodeImage(buf: Uint8Array, source: string): GreyImage {
     throw new CnnError(`${source}: cannot decode ${isPng ? 'PNG' : 'JPEG'} (${describeError(e)})`);
   }
   if (width * height > MAX_IMAGE_PIXELS) throw new CnnError(`${source}: ${width}x${height} pixels, more than the limit of ${MAX_IMAGE_PIXELS}`);
-  const grey = new Float64Array(width * height);
-  let alpha: Float64Array | undefined;
-  for (let i = 0; i < grey.length; i++) {
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3];
-    grey[i] = (0.299 * r + 0.587 * g + 0.114 * b) / 255; // ITU-R BT.601 luma
-    if (a !== 255) alpha ??= new Float64Array(grey.length).fill(1);
-    if (alpha) alpha[i] = a / 255;
-  }
-  return alpha ? { width, height, grey, alpha } : { width, height, grey };
+  return greyFromRgba(rgba, width, height);
 }

@@ -8,7 +8,7 @@
  */
 import { CnnError } from '../errors.js';
 import { fitBackground } from './background-fit.js';
-import type { GreyImage } from './decode.js';
+import type { GreyImage } from './grey-image.js';
 
 export type Background = 'light' | 'dark' | 'transparent';
 

@@ -14,7 +14,7 @@ import { CnnError } from '../errors.js';
 import { checkWritable, followLinks } from './atomic-write.js';
 import { FORMAT, MAX_MODEL_BYTES } from './model-file.js';
 
-export type OutputKind = 'model' | 'report';
+export type OutputKind = 'model' | 'report' | 'page' | 'onnx';
 
 /**
  * The file a path names, as a canonical absolute path: symbolic links followed, also a link to a
@@ -94,8 +94,8 @@ function isModelFile(path: string, size: number): boolean {
   }
 }
 
-/** A report: an HTML page carrying cnn-train's generator tag in its head (as every report has). */
-function isReport(path: string): boolean {
+/** An HTML page of cnn-train's (a report, the drawing pad): cnn-train's generator tag in its head. */
+function isPage(path: string): boolean {
   try {
     const text = head(path, 4096);
     return /^\s*<!doctype html/i.test(text) && /<meta name="generator" content="cnn-train">/.test(text);
@@ -104,10 +104,25 @@ function isReport(path: string): boolean {
   }
 }
 
+/**
+ * An ONNX file of cnn-train's: it starts with ir_version (field 1, varint: byte 0x08) and then
+ * producer_name "cnn-train" (see src/onnx/onnx-messages.ts).
+ */
+function isOnnx(path: string): boolean {
+  try {
+    const t = head(path, 64);
+    return t.charCodeAt(0) === 0x08 && t.includes('\u0012\u0009cnn-train');
+  } catch {
+    return false;
+  }
+}
+
 /** Signatures of the files this tool writes: what may be replaced. */
-const SIGNATURE: Record<OutputKind, { test: (path: string, size: number) => boolean; what: string }> = {
-  model: { test: isModelFile, what: 'a cnn-train model file' },
-  report: { test: isReport, what: 'a cnn-train report' },
+const SIGNATURE: Record<OutputKind, { test: (path: string, size: number) => boolean; what: string; example: string }> = {
+  model: { test: isModelFile, what: 'a cnn-train model file', example: 'model.json' },
+  report: { test: isPage, what: 'a cnn-train report', example: 'report.html' },
+  page: { test: isPage, what: 'a cnn-train HTML page', example: 'pad.html' },
+  onnx: { test: isOnnx, what: 'an ONNX file written by cnn-train', example: 'model.onnx' },
 };
 
 /**
@@ -121,7 +136,7 @@ export function checkOutputTarget(option: string, path: string, kind: OutputKind
   const st = statOrNull(path);
   if (st) {
     if (st.isDirectory()) {
-      throw new CnnError(`${option} ${path}: is a folder; expected a file name, such as ${join(path, kind === 'model' ? 'model.json' : 'report.html')}`);
+      throw new CnnError(`${option} ${path}: is a folder; expected a file name, such as ${join(path, SIGNATURE[kind].example)}`);
     }
     if (!st.isFile()) throw new CnnError(`${option} ${path}: is ${fileKind(st)}; expected a regular file to write`);
     const sig = SIGNATURE[kind];

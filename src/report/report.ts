@@ -1,7 +1,8 @@
 /**
  * The training report: one self-contained HTML file (Chart.js inlined, data embedded, no network
  * needed to view it) with the learning curves, the C1 and C2 kernels as images, the feature maps
- * of a few test digits, the confusion matrix as a heat map and the worst-classified digits.
+ * of a few test digits, a drawing pad (src/pad), the confusion matrix as a heat map and the
+ * worst-classified digits.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -9,6 +10,9 @@ import { dirname, join } from 'node:path';
 import { PIXELS, type Dataset } from '../data/mnist.js';
 import type { Engine } from '../engine/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { padHtml, padModel } from '../pad/pad-page.js';
+import type { PadModel } from '../pad/classify-drawing.js';
+import { embed, escapeHtml } from './html.js';
 import type { ModelFile } from '../io/model-file.js';
 import { describeArchitecture, sameArchitecture, type Architecture } from '../model/architecture.js';
 import { C1_MAPS, C1_SIDE, C2_MAPS, C2_SIDE, CLASSES, K, KK } from '../model/dims.js';
@@ -25,6 +29,8 @@ export interface ReportInput {
   test: Dataset;
   engine: Engine;
   title?: string;
+  /** Where the model came from (shown under the drawing pad). */
+  source?: string;
 }
 
 export interface ReportData {
@@ -42,6 +48,8 @@ export interface ReportData {
   k2: number[][][]; // [p][q] 25
   maps: { label: number; prediction: number; input: number[]; c1: number[][]; c2: number[][] }[];
   worst: { index: number; label: number; prediction: number; confidence: number; input: number[] }[];
+  /** The model for the drawing pad (all parameters, full precision). */
+  pad: PadModel;
 }
 
 const round = (x: number) => Math.round(x * 1e4) / 1e4;
@@ -137,6 +145,7 @@ export async function reportData(r: ReportInput, signal?: AbortSignal): Promise<
     k2,
     maps,
     worst,
+    pad: padModel(model, r.source ?? 'the model of this report'),
   };
 }
 
@@ -145,12 +154,6 @@ export function chartJsSource(): string {
   return readFileSync(join(dirname(require.resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
 }
 
-/** JSON that can sit inside a <script> element. */
-export function embed(x: unknown): string {
-  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
-export const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 export function renderReport(d: ReportData): string {
   return `<!doctype html>
@@ -198,6 +201,10 @@ export function renderReport(d: ReportData): string {
 <p class="muted" id="maps-caption"></p>
 <div id="maps"></div>
 
+<h2>Draw a digit</h2>
+<p class="muted">With the mouse, a pen or a finger. The drawing is prepared exactly as <code>cnn-eval --image</code> prepares a picture, and the forward pass runs in this page, live.</p>
+${padHtml(d.pad)}
+
 <h2>Confusion matrix</h2>
 <p class="muted">Rows: true label; columns: predicted. Off-diagonal cells are shaded by count.</p>
 <table class="cm" id="confusion"></table>
@@ -207,7 +214,7 @@ export function renderReport(d: ReportData): string {
 <div class="grid" id="worst"></div>
 
 <script>${chartJsSource()}</script>
-<script type="application/json" id="data">${embed(d)}</script>
+<script type="application/json" id="data">${embed({ ...d, pad: undefined })}</script>
 <script>
 (function () {
   const d = JSON.parse(document.getElementById('data').textContent);

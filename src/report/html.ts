@@ -1,0 +1,16 @@
+/** Putting text and data into the self-contained HTML pages (the report, the drawing pad). */
+
+/** JSON that can sit inside a <script> element. */
+export function embed(x: unknown): string {
+  return JSON.stringify(x).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+}
+
+/**
+ * JavaScript source that can sit inside a <script> element: "</script" and "<!--" cannot occur in
+ * it (written as "<\/script" and "<\!--", the same in a string, a regular expression or a comment).
+ */
+export function inlineScript(source: string): string {
+  return source.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
+}
+
+export const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
