@@ -80,6 +80,26 @@ const dimPhoto = (n: number, p: Place) => {
     return [g, 0.97 * g, 0.93 * g, 255];
   });
 };
+/**
+ * Dark ink on light paper (greys `ink` and `paper` in the light) with a hard-edged shadow over one
+ * third of the picture (side 0-3: the left, right, top or bottom third) where the paper is `shade`:
+ * the shadow dims paper and ink alike (each reflects its fraction of the light).
+ */
+const underShadow = (n: number, p: Place & { side: number; paper: number; shade: number; ink: number; noise?: number }) => {
+  let seed = n + 1;
+  const uniform = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  return canvas(p, (x, y) => {
+    const shaded = [x < p.w / 3, x >= (2 * p.w) / 3, y < p.h / 3, y >= (2 * p.h) / 3][p.side];
+    const g = (shaded ? p.shade : p.paper) * (1 - inkAt(n, p, x, y) * (1 - p.ink / p.paper)) + (p.noise ?? 0) * (uniform() - 0.5);
+    return [g, g, g, 255].map((v) => Math.min(255, Math.max(0, v))) as [number, number, number, number];
+  });
+};
+/** Light ink (grey 240 at full strength) on dark paper (grey 25) with a hard-edged bright patch (grey 150) over its left third: a reflection. */
+const underGlare = (n: number, p: Place) =>
+  canvas(p, (x, y) => {
+    const paper = x < p.w / 3 ? 150 : 25, g = paper + (240 - paper) * inkAt(n, p, x, y);
+    return [g, g, g, 255];
+  });
 /** A light digit on a dark opaque card whose rounded corners (radius r) are transparent. */
 const roundedCard = (n: number, p: Place & { r: number }) =>
   canvas(p, (x, y) => {
@@ -247,6 +267,56 @@ describe('PNG checks before decoding', () => {
     expect(() => decodeImage(craftPng({ width: 13, height: 9, colorType: 6, interlace: 1, raw: extra }), 'x.png')).toThrow(
       new RegExp(`^x\\.png: image data inflates to more than the ${raw.length} bytes a 13x9 picture needs$`),
     );
+  });
+});
+
+describe('a hard-edged shadow is not ink', () => {
+  it(`${DIGITS} real test digits on paper with a shadow over a third of it (each side in turn), as PNG, JPEG and noisy JPEG, straddling the shadow's edge, and light ink beside a bright patch: the original's class, and the digit's own ink box`, () => {
+    const W = 300, H = 210, Z = 4;
+    // the digit (112 px) on the lit two thirds, away from the shadow
+    const lit = (n: number) => {
+      const side = n % 4;
+      const x = [110 + ((n * 13) % 70), 8 + ((n * 13) % 80), 10 + ((n * 13) % 170), 10 + ((n * 13) % 170)][side];
+      const y = [10 + ((n * 7) % 80), 10 + ((n * 7) % 80), 75 + ((n * 7) % 20), 8 + ((n * 7) % 20)][side];
+      return { zoom: Z, x, y, w: W, h: H, side, paper: 220, shade: 30, ink: 10 };
+    };
+    // the digit on the right two thirds
+    const right = (n: number): Place => ({ zoom: Z, x: 110 + ((n * 13) % 70), y: 10 + ((n * 7) % 80), w: W, h: H });
+    // the digit across the shadow's edge, partly in it. Ink is measured relative to the paper it is
+    // on, so in a shadow 7 times darker than the paper JPEG's smear of the ink into the shadow is
+    // magnified 7 times too (there, one box in 30 grows by 6 px and 28 of 30 digits agree); the
+    // JPEG version has a shadow 4 times darker
+    const across = (n: number, shade = 30) => {
+      const side = n % 4;
+      const x = [60 + ((n * 13) % 30), 130 + ((n * 13) % 30), 10 + ((n * 13) % 170), 10 + ((n * 13) % 170)][side];
+      const y = [10 + ((n * 7) % 80), 10 + ((n * 7) % 80), 20 + ((n * 7) % 30), 60 + ((n * 7) % 30)][side];
+      return { zoom: Z, x, y, w: W, h: H, side, paper: 220, shade, ink: 10 };
+    };
+    const variants: Record<string, { make: (n: number) => Rgba; at: (n: number) => Place; jpeg?: boolean; background?: string }> = {
+      shadowPng: { make: (n) => underShadow(n, lit(n)), at: lit },
+      shadowJpeg: { make: (n) => underShadow(n, lit(n)), at: lit, jpeg: true },
+      // sensor noise of +-4 levels is +-13 % of the shadow's level: not ink
+      noisyShadowJpeg: { make: (n) => underShadow(n, { ...lit(n), noise: 8 }), at: lit, jpeg: true },
+      acrossTheEdgePng: { make: (n) => underShadow(n, across(n)), at: across },
+      acrossTheEdgeJpeg: { make: (n) => underShadow(n, across(n, 55)), at: across, jpeg: true },
+      // the same for light ink: a bright patch on dark paper is not ink either
+      glarePng: { make: (n) => underGlare(n, right(n)), at: right, background: 'dark' },
+    };
+    const agree: Record<string, number> = {};
+    for (const [name, v] of Object.entries(variants)) {
+      agree[name] = 0;
+      for (let n = 0; n < DIGITS; n++) {
+        const original = predict(mnist.test.images.subarray(n * 784, n * 784 + 784));
+        const file = v.jpeg ? writeJpeg(`${name}${n}.jpg`, v.make(n)) : writePng(`${name}${n}.png`, v.make(n));
+        const p = mnistify(readImage(file), file);
+        expect(p.background, `${name} ${n}`).toBe(v.background ?? 'light');
+        const want = digitBox(n, v.at(n));
+        for (const k of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(p.box[k] - want[k]), `${name} ${n} box ${JSON.stringify(p.box)} vs ${JSON.stringify(want)}`).toBeLessThanOrEqual(Z);
+        if (predict(p.pixels) === original) agree[name]++;
+      }
+    }
+    console.log(`digits classified as the original, out of ${DIGITS}: ${JSON.stringify(agree)}`);
+    for (const name of Object.keys(variants)) expect(agree[name], `${name}: ${JSON.stringify(agree)}`).toBeGreaterThanOrEqual(DIGITS - 1);
   });
 });
 
