@@ -14,10 +14,11 @@ import { createEngine } from '../src/engine/create-engine.js';
 import type { Engine } from '../src/engine/engine.js';
 import { CnnError } from '../src/errors.js';
 import { decodeImage, readImage } from '../src/image/decode.js';
+import { exifOrientation } from '../src/image/jpeg-header.js';
 import { mnistify } from '../src/image/mnistify.js';
 import { saveModel } from '../src/io/model-file.js';
 import { train } from '../src/train/train.js';
-import { adam7Rgba, craftPng } from './helpers/craft-png.js';
+import { adam7Rgba, craftPng, pngChunk } from './helpers/craft-png.js';
 import { ROOT } from './helpers/fixture.js';
 
 const mnist = loadMnist();
@@ -79,6 +80,26 @@ const dimPhoto = (n: number, p: Place) => {
     return [g, 0.97 * g, 0.93 * g, 255];
   });
 };
+/**
+ * Dark ink on light paper (greys `ink` and `paper` in the light) with a hard-edged shadow over one
+ * third of the picture (side 0-3: the left, right, top or bottom third) where the paper is `shade`:
+ * the shadow dims paper and ink alike (each reflects its fraction of the light).
+ */
+const underShadow = (n: number, p: Place & { side: number; paper: number; shade: number; ink: number; noise?: number }) => {
+  let seed = n + 1;
+  const uniform = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  return canvas(p, (x, y) => {
+    const shaded = [x < p.w / 3, x >= (2 * p.w) / 3, y < p.h / 3, y >= (2 * p.h) / 3][p.side];
+    const g = (shaded ? p.shade : p.paper) * (1 - inkAt(n, p, x, y) * (1 - p.ink / p.paper)) + (p.noise ?? 0) * (uniform() - 0.5);
+    return [g, g, g, 255].map((v) => Math.min(255, Math.max(0, v))) as [number, number, number, number];
+  });
+};
+/** Light ink (grey 240 at full strength) on dark paper (grey 25) with a hard-edged bright patch (grey 150) over its left third: a reflection. */
+const underGlare = (n: number, p: Place) =>
+  canvas(p, (x, y) => {
+    const paper = x < p.w / 3 ? 150 : 25, g = paper + (240 - paper) * inkAt(n, p, x, y);
+    return [g, g, g, 255];
+  });
 /** A light digit on a dark opaque card whose rounded corners (radius r) are transparent. */
 const roundedCard = (n: number, p: Place & { r: number }) =>
   canvas(p, (x, y) => {
@@ -246,6 +267,200 @@ describe('PNG checks before decoding', () => {
     expect(() => decodeImage(craftPng({ width: 13, height: 9, colorType: 6, interlace: 1, raw: extra }), 'x.png')).toThrow(
       new RegExp(`^x\\.png: image data inflates to more than the ${raw.length} bytes a 13x9 picture needs$`),
     );
+  });
+});
+
+describe('a hard-edged shadow is not ink', () => {
+  it(`${DIGITS} real test digits on paper with a shadow over a third of it (each side in turn), as PNG, JPEG and noisy JPEG, straddling the shadow's edge, and light ink beside a bright patch: the original's class, and the digit's own ink box`, () => {
+    const W = 300, H = 210, Z = 4;
+    // the digit (112 px) on the lit two thirds, away from the shadow
+    const lit = (n: number) => {
+      const side = n % 4;
+      const x = [110 + ((n * 13) % 70), 8 + ((n * 13) % 80), 10 + ((n * 13) % 170), 10 + ((n * 13) % 170)][side];
+      const y = [10 + ((n * 7) % 80), 10 + ((n * 7) % 80), 75 + ((n * 7) % 20), 8 + ((n * 7) % 20)][side];
+      return { zoom: Z, x, y, w: W, h: H, side, paper: 220, shade: 30, ink: 10 };
+    };
+    // the digit on the right two thirds
+    const right = (n: number): Place => ({ zoom: Z, x: 110 + ((n * 13) % 70), y: 10 + ((n * 7) % 80), w: W, h: H });
+    // the digit across the shadow's edge, partly in it. Ink is measured relative to the paper it is
+    // on, so in a shadow 7 times darker than the paper JPEG's smear of the ink into the shadow is
+    // magnified 7 times too (there, one box in 30 grows by 6 px and 28 of 30 digits agree); the
+    // JPEG version has a shadow 4 times darker
+    const across = (n: number, shade = 30) => {
+      const side = n % 4;
+      const x = [60 + ((n * 13) % 30), 130 + ((n * 13) % 30), 10 + ((n * 13) % 170), 10 + ((n * 13) % 170)][side];
+      const y = [10 + ((n * 7) % 80), 10 + ((n * 7) % 80), 20 + ((n * 7) % 30), 60 + ((n * 7) % 30)][side];
+      return { zoom: Z, x, y, w: W, h: H, side, paper: 220, shade, ink: 10 };
+    };
+    const variants: Record<string, { make: (n: number) => Rgba; at: (n: number) => Place; jpeg?: boolean; background?: string }> = {
+      shadowPng: { make: (n) => underShadow(n, lit(n)), at: lit },
+      shadowJpeg: { make: (n) => underShadow(n, lit(n)), at: lit, jpeg: true },
+      // sensor noise of +-4 levels is +-13 % of the shadow's level: not ink
+      noisyShadowJpeg: { make: (n) => underShadow(n, { ...lit(n), noise: 8 }), at: lit, jpeg: true },
+      acrossTheEdgePng: { make: (n) => underShadow(n, across(n)), at: across },
+      acrossTheEdgeJpeg: { make: (n) => underShadow(n, across(n, 55)), at: across, jpeg: true },
+      // the same for light ink: a bright patch on dark paper is not ink either
+      glarePng: { make: (n) => underGlare(n, right(n)), at: right, background: 'dark' },
+    };
+    const agree: Record<string, number> = {};
+    for (const [name, v] of Object.entries(variants)) {
+      agree[name] = 0;
+      for (let n = 0; n < DIGITS; n++) {
+        const original = predict(mnist.test.images.subarray(n * 784, n * 784 + 784));
+        const file = v.jpeg ? writeJpeg(`${name}${n}.jpg`, v.make(n)) : writePng(`${name}${n}.png`, v.make(n));
+        const p = mnistify(readImage(file), file);
+        expect(p.background, `${name} ${n}`).toBe(v.background ?? 'light');
+        const want = digitBox(n, v.at(n));
+        for (const k of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(p.box[k] - want[k]), `${name} ${n} box ${JSON.stringify(p.box)} vs ${JSON.stringify(want)}`).toBeLessThanOrEqual(Z);
+        if (predict(p.pixels) === original) agree[name]++;
+      }
+    }
+    console.log(`digits classified as the original, out of ${DIGITS}: ${JSON.stringify(agree)}`);
+    for (const name of Object.keys(variants)) expect(agree[name], `${name}: ${JSON.stringify(agree)}`).toBeGreaterThanOrEqual(DIGITS - 1);
+  });
+});
+
+describe('EXIF orientation: a JPEG is turned upright as viewers show it', () => {
+  /** An APP1 "Exif" segment whose IFD0 holds a Make entry and Orientation = o, in either byte order; `edit` may damage the TIFF block. */
+  function exifSegment(o: number, little: boolean, edit: (tiff: Buffer) => Buffer = (t) => t): Buffer {
+    const tiff = Buffer.alloc(8 + 2 + 2 * 12 + 4);
+    const u16 = (v: number, at: number) => (little ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
+    const u32 = (v: number, at: number) => (little ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
+    tiff.write(little ? 'II' : 'MM', 0, 'latin1');
+    u16(42, 2);
+    u32(8, 4); // IFD0 right after the header
+    u16(2, 8); // two entries
+    u16(0x010f, 10), u16(2, 12), u32(4, 14), tiff.write('Cam\0', 18, 'latin1'); // Make: ASCII, 4 bytes, inline
+    u16(0x0112, 22), u16(3, 24), u32(1, 26), u16(o, 30); // Orientation: one SHORT
+    u32(0, 34); // no next IFD
+    const payload = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), edit(tiff)]);
+    const head = Buffer.from([0xff, 0xe1, 0, 0]);
+    head.writeUInt16BE(payload.length + 2, 2);
+    return Buffer.concat([head, payload]);
+  }
+  /** The JPEG with a segment inserted right after SOI (where cameras put EXIF) or after the encoder's JFIF APP0. */
+  const withSegment = (jpg: Uint8Array, segment: Buffer, afterApp0 = false) => {
+    const at = afterApp0 ? 4 + ((jpg[4] << 8) | jpg[5]) : 2;
+    return Buffer.concat([jpg.subarray(0, at), segment, jpg.subarray(at)]);
+  };
+  type Side = 'top' | 'bottom' | 'left' | 'right';
+  /** TIFF 6.0: which sides of the upright picture the stored picture's first row and first column are. */
+  const SIDES: Record<number, [row: Side, column: Side]> = {
+    1: ['top', 'left'], 2: ['top', 'right'], 3: ['bottom', 'right'], 4: ['bottom', 'left'],
+    5: ['left', 'top'], 6: ['right', 'top'], 7: ['right', 'bottom'], 8: ['left', 'bottom'],
+  };
+  /** What a camera stores for the upright picture `up` when it writes orientation o: stored row r runs along the named side, r pixels in from it; likewise column c. */
+  function stored(up: Rgba, o: number): Rgba {
+    const [rowSide, colSide] = SIDES[o];
+    const horizontal = rowSide === 'top' || rowSide === 'bottom';
+    const w = horizontal ? up.width : up.height, h = horizontal ? up.height : up.width;
+    const data = Buffer.alloc(w * h * 4);
+    for (let r = 0; r < h; r++) {
+      for (let c = 0; c < w; c++) {
+        const ux = horizontal ? (colSide === 'left' ? c : up.width - 1 - c) : rowSide === 'left' ? r : up.width - 1 - r;
+        const uy = horizontal ? (rowSide === 'top' ? r : up.height - 1 - r) : colSide === 'top' ? c : up.height - 1 - c;
+        up.data.copy(data, 4 * (r * w + c), 4 * (uy * up.width + ux), 4 * (uy * up.width + ux) + 4);
+      }
+    }
+    return { width: w, height: h, data };
+  }
+  const TURNED = 10;
+  const upright = (n: number) => picture(mnist.test, n, { zoom: 3, x: 20 + ((n * 11) % 40), y: 10 + ((n * 7) % 20), w: 150, h: 110, darkOnLight: true });
+
+  it(`${TURNED} real test digits stored in each of the 8 orientations, EXIF in either byte order: upright size, the digit's own ink box, the original's class`, () => {
+    const agree: number[] = Array(9).fill(0);
+    for (let n = 0; n < TURNED; n++) {
+      const original = predict(mnist.test.images.subarray(n * 784, n * 784 + 784));
+      const up = upright(n);
+      const want = digitBox(n, { zoom: 3, x: 20 + ((n * 11) % 40), y: 10 + ((n * 7) % 20), w: 150, h: 110 });
+      for (let o = 1; o <= 8; o++) {
+        const file = join(dir, `o${o}-${n}.jpg`);
+        writeFileSync(file, withSegment(jpeg.encode(stored(up, o), 92).data, exifSegment(o, (n + o) % 2 === 0), n % 3 === 0));
+        const img = readImage(file);
+        expect([img.width, img.height], `orientation ${o}`).toEqual([150, 110]);
+        const p = mnistify(img, file);
+        for (const k of ['x', 'y', 'width', 'height'] as const) expect(Math.abs(p.box[k] - want[k]), `digit ${n} orientation ${o} box ${JSON.stringify(p.box)} vs ${JSON.stringify(want)}`).toBeLessThanOrEqual(3);
+        if (predict(p.pixels) === original) agree[o]++;
+      }
+    }
+    console.log(`digits classified as the original, out of ${TURNED}, by EXIF orientation 1-8: ${agree.slice(1).join(' ')}`);
+    const total = agree.reduce((a, b) => a + b, 0);
+    expect(total, agree.join(' ')).toBeGreaterThanOrEqual(8 * TURNED - 2);
+  });
+
+  it('a phone portrait (a 7 stored on its side, Orientation 6) through cnn-eval: predicted 7', () => {
+    const file = join(dir, 'portrait.jpg');
+    writeFileSync(file, withSegment(jpeg.encode(stored(upright(0), 6), 92).data, exifSegment(6, false)));
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'cnn-eval.js'), join(dir, 'model.json'), '--image', file], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(predict(mnist.test.images.subarray(0, 784))).toBe(7);
+    expect(r.stdout).toMatch(/portrait\.jpg: predicted 7 /);
+  });
+
+  it('a malformed EXIF block is ignored: the picture decodes as stored, no error', () => {
+    const plain = jpeg.encode(stored(upright(4), 6), 92).data;
+    const asStored = decodeImage(plain, 'plain.jpg');
+    expect([asStored.width, asStored.height]).toEqual([110, 150]);
+    const damage: Record<string, (t: Buffer) => Buffer> = {
+      'empty': () => Buffer.alloc(0),
+      'neither II nor MM': (t) => (t.write('XX', 0, 'latin1'), t),
+      'not 42 after the byte order': (t) => (t.writeUInt16BE(43, 2), t),
+      'IFD0 beyond the block': (t) => (t.writeUInt32BE(1000, 4), t),
+      'IFD0 inside the header': (t) => (t.writeUInt32BE(2, 4), t),
+      'the Orientation entry not counted in IFD0': (t) => (t.writeUInt16BE(1, 8), t),
+      'more entries than the block holds, Orientation among the missing': (t) => (t.writeUInt16BE(500, 8), t.subarray(0, 22)),
+      'cut inside the Orientation entry': (t) => t.subarray(0, 28),
+      'Orientation 0': (t) => (t.writeUInt16BE(0, 30), t),
+      'Orientation 9': (t) => (t.writeUInt16BE(9, 30), t),
+      'Orientation as a LONG': (t) => (t.writeUInt16BE(4, 24), t),
+      'Orientation with a count of 2': (t) => (t.writeUInt32BE(2, 26), t),
+    };
+    for (const [what, edit] of Object.entries(damage)) {
+      expect(decodeImage(withSegment(plain, exifSegment(6, false, edit)), 'bad.jpg'), what).toEqual(asStored);
+    }
+    // only the first EXIF block counts; an APP1 that is not EXIF (XMP) is not read
+    const xmp = Buffer.concat([Buffer.from([0xff, 0xe1, 0, 31]), Buffer.from('http://ns.adobe.com/xap/1.0/\0', 'latin1')]);
+    expect(decodeImage(withSegment(withSegment(plain, exifSegment(1, true)), xmp), 'x.jpg')).toEqual(asStored);
+    expect(decodeImage(withSegment(plain, Buffer.concat([exifSegment(1, true), exifSegment(6, false)])), 'two.jpg')).toEqual(asStored);
+  });
+
+  it('the EXIF parser on its own: both byte orders, every value', () => {
+    for (let o = 1; o <= 8; o++) {
+      for (const little of [true, false]) expect(exifOrientation(exifSegment(o, little).subarray(10))).toBe(o);
+    }
+    expect(exifOrientation(new Uint8Array(0))).toBe(1);
+  });
+});
+
+describe('PNG damage is named in one line, not in pngjs\'s terms', () => {
+  const small = () => {
+    const png = new PNG({ width: 16, height: 12 });
+    for (let i = 0; i < png.data.length; i++) png.data[i] = (i * 7919) % 251;
+    return PNG.sync.write(png);
+  };
+  it('a truncated file (pngjs: "There are some read requests waitng on finished stream")', () => {
+    const buf = small();
+    expect(() => decodeImage(buf.subarray(0, 60), 't.png')).toThrow(/^t\.png: the file ends early \(a truncated PNG: chunk IDAT at byte 33 declares \d+ bytes\)$/);
+    expect(() => decodeImage(buf.subarray(0, buf.length - 1), 't.png')).toThrow(/^t\.png: the file ends early \(a truncated PNG: no IEND chunk after byte \d+\)$/);
+  });
+  it('a damaged chunk, data that does not inflate, or too little of it', () => {
+    const bad = Buffer.from(small());
+    bad[50] ^= 0xff;
+    expect(() => decodeImage(bad, 'c.png')).toThrow(/^c\.png: corrupt PNG \(chunk IDAT at byte 33 does not match its CRC\)$/);
+    const notZlib = Buffer.concat([craftPng({ width: 2, height: 2, raw: new Uint8Array(6) }).subarray(0, 33), pngChunk('IDAT', Buffer.from('not deflate data')), pngChunk('IEND', new Uint8Array(0))]);
+    expect(() => decodeImage(notZlib, 'z.png')).toThrow(/^z\.png: corrupt PNG \(its image data does not inflate: .+\)$/);
+    expect(() => decodeImage(craftPng({ width: 100, height: 100, raw: new Uint8Array(5000) }), 's.png')).toThrow(
+      /^s\.png: corrupt PNG \(its image data inflates to 5000 bytes, fewer than the 10100 a 100x100 picture needs\)$/,
+    );
+  });
+  it('a side longer than 16384 pixels is refused from the header, whatever the pixel count', () => {
+    expect(() => decodeImage(craftPng({ width: 20000, height: 1, raw: new Uint8Array(1) }), 'w.png')).toThrow(/^w\.png: 20000x1 pixels, more than the limit of 16384 pixels a side$/);
+    expect(() => decodeImage(craftPng({ width: 5001, height: 5000, raw: new Uint8Array(1) }), 'p.png')).toThrow(/^p\.png: 5001x5000 pixels, more than the limit of 25000000$/);
+  });
+  it('bytes after IEND (some tools append them; pngjs refused them) are ignored', () => {
+    const buf = small();
+    const a = decodeImage(buf, 'a.png'), b = decodeImage(Buffer.concat([buf, Buffer.from('trailing bytes')]), 'b.png');
+    expect(b).toEqual(a);
   });
 });
 

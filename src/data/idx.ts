@@ -50,6 +50,9 @@ export function decodeMaybeGzip(raw: Uint8Array, source: string): Uint8Array {
   try {
     return gunzipSync(raw, { maxOutputLength: MAX_IDX_BYTES });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new CnnError(`${source}: gzip data decompresses to more than the ${MAX_IDX_BYTES}-byte limit for IDX files`);
+    }
     throw new CnnError(`${source}: corrupt gzip data (${describeError(e)})`);
   }
 }

@@ -4,7 +4,9 @@
  * the pixels that are not ink. Those are found iteratively: first the pixels whose level lies in
  * the range seen on the picture's border, then those within a few noise widths (median absolute
  * deviation) of the last fit, on either side. What is left out, and on which side, is the ink:
- * dark ink lies below the surface, light ink above. No Node APIs: bundled into a web page too.
+ * dark ink lies below the surface, light ink above. What a smooth surface cannot follow, the hard
+ * edge of a shadow, is handled by a local estimate of the paper (localBackground, below) that the
+ * surface is fitted around and clamped to. No Node APIs: bundled into a web page too.
  */
 
 /** At most about this many pixels (on a regular grid) take part in the fit. */
@@ -70,25 +72,28 @@ function flatFit(borderLevels: Float64Array, vs: Float64Array): BackgroundFit {
 
 /**
  * The background of `level` (w x h, row-major), and which way the ink lies from it. `borderLevels`
- * are the levels of the picture's outermost ring, taken to be background to start with.
+ * are the levels of the picture's outermost ring, taken to be background to start with. Only the
+ * pixels `keep` accepts, if given, take part.
  */
-export function fitBackground(level: Float64Array, w: number, h: number, borderLevels: Float64Array): BackgroundFit {
+export function fitBackground(level: Float64Array, w: number, h: number, borderLevels: Float64Array, keep?: (x: number, y: number) => boolean): BackgroundFit {
   const step = Math.max(1, Math.ceil(Math.sqrt((w * h) / SAMPLES)));
   const nu = (x: number) => (w > 1 ? (2 * x) / (w - 1) - 1 : 0);
   const nt = (y: number) => (h > 1 ? (2 * y) / (h - 1) - 1 : 0);
-  const n = Math.ceil(w / step) * Math.ceil(h / step);
-  const us = new Float64Array(n), ts = new Float64Array(n), vs = new Float64Array(n);
-  for (let y = 0, k = 0; y < h; y += step) {
-    for (let x = 0; x < w; x += step, k++) {
-      us[k] = nu(x);
-      ts[k] = nt(y);
-      vs[k] = level[y * w + x];
+  const grid = Math.ceil(w / step) * Math.ceil(h / step);
+  const us = new Float64Array(grid), ts = new Float64Array(grid), vs = new Float64Array(grid);
+  let n = 0;
+  for (let y = 0; y < h; y += step) {
+    for (let x = 0; x < w; x += step) {
+      if (keep && !keep(x, y)) continue;
+      us[n] = nu(x);
+      ts[n] = nt(y);
+      vs[n++] = level[y * w + x];
     }
   }
-  if (n < MIN_SAMPLES) return flatFit(borderLevels, vs);
+  if (n < MIN_SAMPLES) return flatFit(borderLevels, vs.subarray(0, n));
   // to start with: what lies within the range of the border's levels (a little widened)
   const lo0 = quantile(borderLevels, 0.02), hi0 = quantile(borderLevels, 0.98), margin = 0.02 + 0.1 * (hi0 - lo0);
-  let background = Uint8Array.from(vs, (v) => (v >= lo0 - margin && v <= hi0 + margin ? 1 : 0));
+  let background = Uint8Array.from(vs.subarray(0, n), (v) => (v >= lo0 - margin && v <= hi0 + margin ? 1 : 0));
   if (count(background) < MIN_SAMPLES) background.fill(1);
   let coef: Float64Array | null = null;
   const residuals = new Float64Array(n);
@@ -139,4 +144,129 @@ export function fitBackground(level: Float64Array, w: number, h: number, borderL
     }
   };
   return { rows, above, below };
+}
+
+/** The coarse grid of the local estimate has about this many cells across the picture's shorter side. */
+const CELLS = 48;
+/** Dark areas narrower than this many cells (a third of the shorter side) are ink; wider ones, paper. */
+const PAPER_CELLS = 17;
+/** Levels this much above a cell's paper level still count as that paper (noise, JPEG ringing at an edge). */
+const TOLERANCE = 0.03;
+/** Neighbouring cells whose paper differs by more than this are on either side of a hard edge (a shadow's). */
+const EDGE = 0.1;
+/** Noise reaches this many standard deviations from the paper's level (in any of millions of pixels). */
+const NOISE_SIGMAS = 6;
+
+/** Running maximum (or minimum) over a window of radius r along one axis of a gw x gh grid. */
+function extreme(src: Float64Array, gw: number, gh: number, r: number, alongX: boolean, max: boolean): Float64Array {
+  const out = new Float64Array(src.length);
+  const n = alongX ? gw : gh, lines = alongX ? gh : gw;
+  for (let l = 0; l < lines; l++) {
+    const at = (i: number) => (alongX ? l * gw + i : i * gw + l);
+    for (let i = 0; i < n; i++) {
+      let e = src[at(i)];
+      for (let j = Math.max(0, i - r); j <= Math.min(n - 1, i + r); j++) e = max ? Math.max(e, src[at(j)]) : Math.min(e, src[at(j)]);
+      out[at(i)] = e;
+    }
+  }
+  return out;
+}
+const square = (src: Float64Array, gw: number, gh: number, r: number, max: boolean) => extreme(extreme(src, gw, gh, r, true, max), gw, gh, r, false, max);
+
+export interface LocalBackground {
+  /** Clamps a row of a smooth surface to the local level of the paper: never above it for dark ink, never below it for light ink. */
+  clamp: BackgroundRows;
+  /**
+   * The smooth surface fitted again (with fitBackground, from the levels of the border that `keep`
+   * accepts) without the paper on the ink's side of hard edges (a shadow the surface would be bent
+   * across); `first` as it is if there is no hard edge.
+   */
+  refit(first: BackgroundRows, border: (keep: (x: number, y: number) => boolean) => Float64Array): BackgroundRows;
+  /** The paper's pixels lie within this of its level (NOISE_SIGMAS standard deviations of the levels in a cell of clear paper): nearer is noise, not ink. */
+  noise: number;
+}
+
+/**
+ * The paper's level where a smooth surface cannot follow it: a hard-edged shadow (or, for light
+ * ink, a bright patch) is wider than any stroke, so it survives a morphological closing (for dark
+ * ink: a local maximum, then a local minimum, over a square a third of the shorter side wide)
+ * that removes the strokes. Computed on a coarse grid: the maximum (for light ink the minimum) of
+ * each cell, closed, is the paper's upper envelope; the paper's level lies below it by the median
+ * over cells of how far their mean does. At an edge a cell and its neighbours disagree; each pixel
+ * takes, of the envelopes of its cell and the 8 around it, the one nearest above its own level
+ * (below, for light ink): the shadow's side of the edge gets the shadow's, the lit side the
+ * paper's, without the blur an interpolation would put across the edge. Used only to clamp the
+ * smooth surface (which stays as it is where there is no such edge), after that is fitted again
+ * without the shadow. Work: one pass over the pixels to build the grid, one per row to clamp.
+ */
+export function localBackground(level: Float64Array, w: number, h: number, darkInk: boolean): LocalBackground {
+  const cell = Math.max(1, Math.ceil(Math.min(w, h) / CELLS));
+  const gw = Math.ceil(w / cell), gh = Math.ceil(h / cell);
+  const sign = darkInk ? 1 : -1; // work on sign * level: the ink lies below the paper
+  const column = Int32Array.from({ length: w }, (_, x) => Math.floor(x / cell));
+  const coarse = new Float64Array(gw * gh).fill(-Infinity), sums = new Float64Array(gw * gh), squares = new Float64Array(gw * gh);
+  for (let y = 0; y < h; y++) {
+    const row = Math.floor(y / cell) * gw;
+    for (let x = 0, i = y * w; x < w; x++, i++) {
+      const k = row + column[x], v = sign * level[i];
+      if (v > coarse[k]) coarse[k] = v;
+      sums[k] += v;
+      squares[k] += v * v;
+    }
+  }
+  const r = Math.floor(PAPER_CELLS / 2);
+  const paper = square(square(coarse, gw, gh, r, true), gw, gh, r, false);
+  // the paper's pixels lie below its upper envelope by `below` on average (the median over cells:
+  // most cells are paper), and spread by `sigma` (the lower quartile over cells: a digit cropped
+  // tightly may leave fewer than half of them clear of its strokes' edges)
+  const gaps = new Float64Array(gw * gh), spreads = new Float64Array(gw * gh);
+  for (let k = 0; k < gw * gh; k++) {
+    const cx = k % gw, cy = Math.floor(k / gw);
+    const n = (Math.min(w, (cx + 1) * cell) - cx * cell) * (Math.min(h, (cy + 1) * cell) - cy * cell), mean = sums[k] / n;
+    gaps[k] = paper[k] - mean;
+    spreads[k] = Math.sqrt(Math.max(0, squares[k] / n - mean * mean));
+  }
+  const below = quantile(gaps, 0.5), sigma = quantile(spreads, 0.25);
+  // each cell's candidates: the levels of the 3x3 cells around it, ascending
+  const candidates = new Float64Array(9 * gw * gh), counts = new Uint8Array(gw * gh);
+  for (let cy = 0; cy < gh; cy++) {
+    for (let cx = 0; cx < gw; cx++) {
+      const k = cy * gw + cx, list: number[] = [];
+      for (let dy = -1; dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) if (cx + dx >= 0 && cx + dx < gw && cy + dy >= 0 && cy + dy < gh) list.push(paper[(cy + dy) * gw + cx + dx]);
+      }
+      list.sort((a, b) => a - b);
+      candidates.set(list, 9 * k);
+      counts[k] = list.length;
+    }
+  }
+  const clamp: BackgroundRows = (y, out) => {
+    const row = Math.floor(y / cell) * gw;
+    for (let x = 0, i = y * w; x < out.length; x++, i++) {
+      const k = row + column[x], v = sign * level[i] - TOLERANCE;
+      let at = 9 * k;
+      const last = at + counts[k] - 1;
+      while (at < last && candidates[at] < v) at++;
+      const local = sign * (candidates[at] - below);
+      out[x] = darkInk ? Math.min(out[x], local) : Math.max(out[x], local);
+    }
+  };
+  const refit: LocalBackground['refit'] = (first, border) => {
+    // a hard edge: neighbouring cells whose paper differs by more than EDGE; the shadow is what
+    // lies below (on the ink's side of) the middle of its edges
+    const middles: number[] = [];
+    for (let cy = 0; cy < gh; cy++) {
+      for (let cx = 0; cx < gw; cx++) {
+        const k = cy * gw + cx;
+        for (const j of [cx + 1 < gw ? k + 1 : -1, cy + 1 < gh ? k + gw : -1]) {
+          if (j >= 0 && Math.abs(paper[k] - paper[j]) > EDGE) middles.push((paper[k] + paper[j]) / 2);
+        }
+      }
+    }
+    if (middles.length === 0) return first;
+    const threshold = quantile(middles, 0.5);
+    const lit = (x: number, y: number) => paper[Math.floor(y / cell) * gw + Math.floor(x / cell)] >= threshold;
+    return fitBackground(level, w, h, border(lit), lit).rows;
+  };
+  return { clamp, refit, noise: NOISE_SIGMAS * sigma };
 }

@@ -14,15 +14,30 @@ export interface GreyImage {
   alpha?: Float64Array;
 }
 
-/** Grey levels (ITU-R BT.601 luma) and, when some pixel is not opaque, the opacity of RGBA pixels. */
-export function greyFromRgba(rgba: ArrayLike<number>, width: number, height: number): GreyImage {
+/** Where each stored pixel goes in the upright picture: (x, y) to base + x·ax + y·ay, of width x height. */
+export interface Orientation {
+  width: number;
+  height: number;
+  base: number;
+  ax: number;
+  ay: number;
+}
+
+/**
+ * Grey levels (ITU-R BT.601 luma) and, when some pixel is not opaque, the opacity of RGBA pixels;
+ * turned upright on the way when an orientation is given (a JPEG's EXIF, jpeg-header.ts).
+ */
+export function greyFromRgba(rgba: ArrayLike<number>, width: number, height: number, o?: Orientation): GreyImage {
+  const to = o ?? { width, height, base: 0, ax: 1, ay: width };
   const grey = new Float64Array(width * height);
   let alpha: Float64Array | undefined;
-  for (let i = 0; i < grey.length; i++) {
-    const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3];
-    grey[i] = (0.299 * r + 0.587 * g + 0.114 * b) / 255; // ITU-R BT.601 luma
-    if (a !== 255) alpha ??= new Float64Array(grey.length).fill(1);
-    if (alpha) alpha[i] = a / 255;
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0, d = to.base + y * to.ay; x < width; x++, i++, d += to.ax) {
+      const r = rgba[4 * i], g = rgba[4 * i + 1], b = rgba[4 * i + 2], a = rgba[4 * i + 3];
+      grey[d] = (0.299 * r + 0.587 * g + 0.114 * b) / 255; // ITU-R BT.601 luma
+      if (a !== 255) alpha ??= new Float64Array(grey.length).fill(1);
+      if (alpha) alpha[d] = a / 255;
+    }
   }
-  return alpha ? { width, height, grey, alpha } : { width, height, grey };
+  return alpha ? { width: to.width, height: to.height, grey, alpha } : { width: to.width, height: to.height, grey };
 }

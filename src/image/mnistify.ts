@@ -3,11 +3,12 @@
  * ink white on black, the digit cropped to its ink, scaled with anti-aliasing to fit a 20x20 box
  * keeping its aspect ratio, then placed in 28x28 so that its centre of mass is at the centre.
  * What is ink is decided against the picture's own background: opacity on a transparent canvas,
- * otherwise the distance from a smooth surface fitted to the paper (background-fit.ts), so that
- * uneven light is not ink. No Node APIs: this is bundled into a web page too.
+ * otherwise the distance from a smooth surface fitted to the paper and clamped to its local level
+ * (background-fit.ts), so that uneven light and hard-edged shadows are not ink, and beyond the
+ * paper's own noise. No Node APIs: this is bundled into a web page too.
  */
 import { CnnError } from '../errors.js';
-import { fitBackground } from './background-fit.js';
+import { fitBackground, localBackground, type BackgroundRows } from './background-fit.js';
 import type { GreyImage } from './grey-image.js';
 
 export type Background = 'light' | 'dark' | 'transparent';
@@ -35,9 +36,10 @@ function* border(w: number, h: number): Generator<number> {
   }
 }
 
-/** The levels of the outermost ring of pixels. */
-function borderLevels(values: Float64Array, w: number, h: number): Float64Array {
-  return Float64Array.from(border(w, h), (i) => values[i]);
+/** The levels of the outermost ring of pixels (those `keep` accepts, if any of them does). */
+function borderLevels(values: Float64Array, w: number, h: number, keep?: (x: number, y: number) => boolean): Float64Array {
+  const ring = [...border(w, h)], kept = keep ? ring.filter((i) => keep(i % w, Math.floor(i / w))) : ring;
+  return Float64Array.from(kept.length > 0 ? kept : ring, (i) => values[i]);
 }
 
 /**
@@ -100,19 +102,32 @@ export function mnistify(img: GreyImage, source: string): Prepared {
   const fit = fitBackground(level, w, h, borderLevels(level, w, h));
   const inverted = !transparent && fit.below > fit.above;
   const background: Background = transparent ? 'transparent' : inverted ? 'light' : 'dark';
+  // a hard-edged shadow (a bright patch, for light ink) is paper, not ink: the surface is fitted
+  // again without it, and clamped to the paper's local level (background-fit.ts); what lies within
+  // the paper's noise of it is not ink either (in a shadow 7 times darker than the paper, measured
+  // relative to the paper, noise is magnified 7 times)
+  let surface = fit.rows, clamp: BackgroundRows | undefined, noise = 0;
+  if (!transparent) {
+    const local = localBackground(level, w, h, inverted);
+    surface = local.refit(fit.rows, (keep) => borderLevels(level, w, h, keep));
+    clamp = local.clamp;
+    noise = local.noise;
+  }
   const ink = new Float64Array(w * h);
   const bg = new Float64Array(w);
   let contrast = 0, max = 0;
   for (let y = 0; y < h; y++) {
-    fit.rows(y, bg);
+    surface(y, bg);
+    clamp?.(y, bg);
     for (let x = 0, i = y * w; x < w; x++, i++) {
       const away = inverted ? bg[x] - level[i] : level[i] - bg[x];
       if (away > contrast) contrast = away;
-      ink[i] = inverted ? away / Math.max(0.05, bg[x]) : away;
+      ink[i] = away <= noise ? 0 : inverted ? away / Math.max(0.05, bg[x]) : away;
       if (ink[i] > max) max = ink[i];
     }
   }
   if (contrast < 0.15) throw new CnnError(`${source}: no digit found (the picture has no contrast against its background)`);
+  if (max === 0) throw new CnnError(`${source}: no digit found (nothing stands out of the paper's noise)`);
   // stretch: the strongest ink is 1
   for (let i = 0; i < ink.length; i++) ink[i] = Math.min(1, Math.max(0, ink[i] / max));
   // crop to the ink (pixels above a small threshold, so that paper noise does not count)
