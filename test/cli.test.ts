@@ -143,6 +143,18 @@ describe('cnn-train and cnn-eval', () => {
     });
   }
 
+  it('stops a diverging run with exit code 3, naming where, and keeps the last finite parameters', () => {
+    // ReLU units are unbounded: with a huge rate, the sums overflow float32 and the loss becomes NaN
+    const d = tmp();
+    const r = run(TRAIN, ['--data', FIXTURE_DIR, '--epochs', '2', '--activation', 'relu', '--lr', '1e20'], d);
+    expect(r.status).toBe(3);
+    expect(r.stderr.trim()).toMatch(/^cnn-train: error: training diverged in epoch 1 by image \d+: the loss became NaN or infinite; try a smaller --lr \(it was 100000000000000000000\)\. The last finite parameters are in model\.ckpt\.json$/);
+    expect(readdirSync(d)).toEqual(['model.ckpt.json']);
+    const ckpt = JSON.parse(readFileSync(join(d, 'model.ckpt.json'), 'utf8'));
+    expect(ckpt.parameters.W.flat().every(Number.isFinite)).toBe(true);
+    expect(ckpt.architecture.activation).toBe('relu');
+  });
+
   it('a second Ctrl-C exits at once with 130, leaving only whole files', async () => {
     const d = tmp();
     const child = spawn(process.execPath, [TRAIN, '--data', FIXTURE_DIR, '--epochs', '50', '--test-limit', '0'], { cwd: d, env });
