@@ -88,7 +88,7 @@ export function renderCompareReport(d: ReturnType<typeof compareReportData>): st
     window.__charts.push(new Chart(document.getElementById(id), { type: 'line',
       data: { labels: Array.from({ length: epochs }, (_, i) => i + 1), datasets: sets },
       options: { maintainAspectRatio: false, animation: false, plugins: { title: { display: true, text: title } },
-        scales: { x: { title: { display: true, text: 'epoch' } }, y: { title: { display: true, text: percent ? '%' : 'loss' } } } } }));
+        scales: { x: { title: { display: true, text: 'epoch' } }, y: { type: 'logarithmic', title: { display: true, text: (percent ? '%' : 'loss') + ' (log scale)' } } } } }));
     return true;
   };
   chart('test', 'test', 'test error (%)', true);
