@@ -33,8 +33,8 @@ function start(args: string[], cwd: string, ready: RegExp) {
   let stdout = '', stderr = '';
   child.stdout.on('data', (b) => (stdout += b));
   child.stderr.on('data', (b) => (stderr += b));
-  const exit = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
-    child.on('exit', (code) => resolve({ code, stdout, stderr })),
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })),
   );
   const seen = new Promise<void>((resolve, reject) => {
     child.stdout.on('data', () => {
@@ -264,8 +264,11 @@ describe('signals', () => {
     await sleep(50);
     p.child.kill('SIGINT');
     const r = await p.exit;
-    expect(r.code).toBe(130);
+    // 130 from the process, or killed by the second SIGINT while Node tears itself down (its
+    // handlers are gone then): a shell reports 130 for both, and the checkpoint is written first
+    expect(r.code === 130 || r.signal === 'SIGINT', `code ${r.code}, signal ${r.signal}`).toBe(true);
     expect(performance.now() - t0).toBeLessThan(1500);
+    expect(existsSync(join(d, 'model.ckpt.json'))).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@
  * that the message stays one line and cannot drive the terminal.
  */
 import { CnnError } from '../errors.js';
-import { isTerminalGone, outputLost } from './signals.js';
+import { installSignalFallback, isTerminalGone, outputLost } from './signals.js';
 import { err } from './style.js';
 
 /** A message with its control characters escaped (\n, \x1b ...): one line, nothing interpreted. */
@@ -16,6 +16,7 @@ export function oneLine(s: string): string {
 
 export async function runCli(name: string, main: (argv: string[]) => Promise<number>): Promise<void> {
   const debug = process.argv.includes('--debug');
+  installSignalFallback();
   // an output stream that fails (the reader of a pipe went away, the terminal was closed, stdout
   // is a full disk): a run in progress stops and keeps its checkpoint; otherwise end quietly
   for (const stream of [process.stdout, process.stderr]) {

@@ -100,6 +100,21 @@ export function outputLost(code: string | undefined, stream: NodeJS.WriteStream)
   return true;
 }
 
+/**
+ * Signals that arrive when no run is listening (before one starts, or while the process ends after
+ * one) end the process with 128 + the signal number through process.exit, so that exit handlers
+ * (the lock files of src/io/run-lock.ts) still run. Installed once by the CLI.
+ */
+export function installSignalFallback(): void {
+  for (const s of SIGNALS) {
+    process.on(s, (sig: NodeJS.Signals) => {
+      if (active) return; // a run handles it
+      if (sig === 'SIGHUP' && [process.stdin, process.stdout, process.stderr].some((x) => x.isTTY)) terminalGone = true;
+      process.exit(SIGNAL_EXIT[sig]);
+    });
+  }
+}
+
 /** Whether the terminal went away during this process. */
 export function isTerminalGone(): boolean {
   return terminalGone;
