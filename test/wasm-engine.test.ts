@@ -130,6 +130,28 @@ describe('determinism', () => {
     expect(results[0].some((v, i) => v !== params[i])).toBe(true);
   });
 
+  it('online SGD (batch 1: each image shared out to the threads by feature map and row) gives the same parameters, loss and errors, bit for bit, on 1, 2, 3, 4, 6 and 8 threads', async () => {
+    const params = randomParams(12);
+    const order = Uint32Array.from({ length: 1000 }, (_, i) => (i * 11) % 1000);
+    const results: Buffer[] = [];
+    const stats: { loss: number; errors: number }[] = [];
+    for (const t of [1, 2, 3, 4, 6, 8]) {
+      const e = await wasm(t);
+      expect(e.threads).toBe(t);
+      e.setParams(params);
+      // two calls of different lengths, and a rate that is not a power of two
+      const a = e.train(train, order, 0, 700, 1, 0.7);
+      const b = e.train(train, order, 700, 300, 1, 0.3);
+      stats.push({ loss: a.loss + b.loss, errors: a.errors + b.errors });
+      results.push(Buffer.from(e.getParams().buffer));
+    }
+    for (let i = 1; i < results.length; i++) {
+      expect(results[i].equals(results[0]), `thread count #${i}`).toBe(true);
+      expect(stats[i]).toEqual(stats[0]);
+    }
+    expect(stats[0].errors).toBeGreaterThan(0);
+  });
+
   it('α/B is the same float32 on every path: lr 0.3 and 0.7 with batches 10 and 7 give the same parameters on 1, 2 and 3 threads', async () => {
     // (lr 1 and 0.5 divided by a power of two hide a float32/float64 difference in α/B)
     const params = randomParams(10);
