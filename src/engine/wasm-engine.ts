@@ -138,39 +138,39 @@ export class WasmEngine implements Engine {
 
   /**
    * Online SGD over the n staged images on T threads or on this one, whichever has been faster
-   * lately. Sharing one image out to the threads needs a barrier every ~15 µs: on a quiet machine
-   * that is ~1.5x faster than one thread, but when another program takes a core, the threads wait
-   * for each other at every barrier and it is several times slower. Both give the same parameters
-   * and the same loss, bit for bit (the loss sum is carried from piece to piece), so the choice is
-   * made on measured speed: every 16th call, a small piece runs the other way to keep both
-   * measurements current.
+   * lately. Sharing one image out to the threads needs a barrier every ~10 µs: on a quiet machine
+   * that is ~1.6x faster than one thread, but when another program holds a core, the threads wait
+   * for each other at every barrier and it is twice slower than one thread. Both ways give the
+   * same parameters and the same loss, bit for bit (the kernel carries the loss sum from call to
+   * call), so the way is chosen on measured speed: the first call runs on T threads as a warm-up,
+   * the next two measure each way, then the faster runs, and the other is measured again every
+   * 8th call, every 16th, … every 128th while it stays the slower.
    */
   private trainOnline(n: number, lr: number): number {
-    const k = this.k, T = this.threads, o = this.onlineRates;
-    // which way runs the bulk (1: T threads), and how many images go the other way first
-    let best: number, probe: number;
-    if (!(o.rate[1] > 0)) [best, probe] = [1, 0]; // first call: measure the threads
-    else if (!(o.rate[0] > 0)) [best, probe] = [1, n >= 256 ? 128 : 0]; // then one thread, on a small piece
-    else [best, probe] = [o.rate[1] >= o.rate[0] ? 1 : 0, o.calls++ % 16 === 15 && n >= 256 ? 128 : 0];
-    let loss = 0;
-    const run = (threaded: number, from: number, to: number) => {
-      const t0 = performance.now();
-      if (threaded) {
-        this.publish(MODE_TRAIN, from, to, 1, lr);
-        loss = this.runHere(() => k.ex.trainOnline(0, T, from, to, lr, loss));
-      } else {
-        loss = k.ex.trainOnline(0, 1, from, to, lr, loss);
-      }
-      const rate = (to - from) / Math.max(performance.now() - t0, 1e-3);
-      o.rate[threaded] = o.rate[threaded] > 0 ? 0.5 * o.rate[threaded] + 0.5 * rate : rate;
-    };
-    if (probe) run(1 - best, 0, probe);
-    if (probe < n) run(best, probe, n);
+    const k = this.k, T = this.threads, o = this.online;
+    const c = o.calls++;
+    const threaded = c <= 1 ? 1 : c === 2 ? 0 : c === o.probeAt ? 1 - o.best : o.best;
+    const t0 = performance.now();
+    let loss: number;
+    if (threaded) {
+      this.publish(MODE_TRAIN, 0, n, 1, lr);
+      loss = this.runHere(() => k.ex.trainOnline(0, T, 0, n, lr, 0));
+    } else {
+      loss = k.ex.trainOnline(0, 1, 0, n, lr, 0);
+    }
+    const rate = n / Math.max(performance.now() - t0, 1e-3);
+    if (c >= 1) o.rate[threaded] = o.rate[threaded] > 0 ? 0.5 * o.rate[threaded] + 0.5 * rate : rate;
+    if (c === 2 || c === o.probeAt) {
+      const best = o.rate[1] >= o.rate[0] ? 1 : 0;
+      o.interval = c === 2 || best !== o.best ? 8 : Math.min(2 * o.interval, 128);
+      o.best = best;
+      o.probeAt = c + o.interval;
+    }
     return loss;
   }
 
-  /** Images per ms of online SGD lately: [on this thread alone, on all T threads]. */
-  private readonly onlineRates = { rate: [0, 0], calls: 0 };
+  /** Online SGD's way: images per ms lately [on this thread alone, on all T threads], the way in use. */
+  private readonly online = { rate: [0, 0], calls: 0, best: 1, interval: 8, probeAt: -1 };
 
   /**
    * Batches larger than the stage (up to full-batch gradient descent), on this thread: each of the

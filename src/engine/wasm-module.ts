@@ -29,6 +29,8 @@ export interface KernelExports {
   trainStaged(n: number, batch: number, lr: number): number;
   trainOnline(tid: number, threads: number, from: number, to: number, lr: number, loss0: number): number;
   barrierSleeps(): number;
+  barriers(tid: number, threads: number, n: number): void;
+  fmaLoop(n: number, x: number): number;
   trainBatches(tid: number, threads: number, n: number, batch: number, lr: number): number;
   predictStaged(from: number, to: number, withLoss: boolean): number;
   setThread(t: number): void;

@@ -98,6 +98,35 @@ export function fcDelta(P: usize, dy: usize, df: usize): void {
   return 3;
 }
 
+// Max-pooling backward of 4 windows side by side (columns 0..7 of two rows at a, `row` bytes
+// apart; pooled values s, their deltas d), times act', into out (rows `row` bytes apart): the delta
+// goes to the first entry equal to the pooled value in the order (0,0), (0,1), (1,0), and else to
+// (1,1), 0 to the others — firstMax() on 4 windows at once, each entry then dact(g, a) as in the
+// scalar loop (dact4: the same operations per lane).
+@inline function maxWindows4<A>(a: usize, row: usize, s: v128, d: v128, out: usize): void {
+  maxWindows4Out<A>(a, row, s, d, out, row);
+}
+@inline function maxWindows4Out<A>(a: usize, row: usize, s: v128, d: v128, out: usize, orow: usize): void {
+  const odd = i32x4(0, -1, 0, -1);
+  const sl = v128.shuffle<f32>(s, s, 0, 0, 1, 1), sh = v128.shuffle<f32>(s, s, 2, 2, 3, 3);
+  const dl = v128.shuffle<f32>(d, d, 0, 0, 1, 1), dh = v128.shuffle<f32>(d, d, 2, 2, 3, 3);
+  const t0 = ld(a), t1 = v128.load(a, 16), b0 = ld(a + row), b1 = v128.load(a + row, 16);
+  // windows 0, 1 (lanes: left, right, left, right)
+  let et = f32x4.eq(t0, sl), eb = f32x4.eq(b0, sl);
+  let anyTop = v128.or(v128.shuffle<i32>(et, et, 0, 0, 2, 2), v128.shuffle<i32>(et, et, 1, 1, 3, 3));
+  let top = v128.andnot(et, v128.and(v128.shuffle<i32>(et, et, 0, 0, 2, 2), odd)); // (0,0), or (0,1) if not (0,0)
+  let bot = v128.bitselect(v128.not(v128.or(anyTop, v128.shuffle<i32>(eb, eb, 0, 0, 2, 2))), v128.andnot(eb, anyTop), odd);
+  st(out, dact4<A>(v128.and(dl, top), t0));
+  st(out + orow, dact4<A>(v128.and(dl, bot), b0));
+  // windows 2, 3
+  et = f32x4.eq(t1, sh); eb = f32x4.eq(b1, sh);
+  anyTop = v128.or(v128.shuffle<i32>(et, et, 0, 0, 2, 2), v128.shuffle<i32>(et, et, 1, 1, 3, 3));
+  top = v128.andnot(et, v128.and(v128.shuffle<i32>(et, et, 0, 0, 2, 2), odd));
+  bot = v128.bitselect(v128.not(v128.or(anyTop, v128.shuffle<i32>(eb, eb, 0, 0, 2, 2))), v128.andnot(eb, anyTop), odd);
+  v128.store(out, dact4<A>(v128.and(dh, top), t1), 16);
+  v128.store(out + orow, dact4<A>(v128.and(dh, bot), b1), 16);
+}
+
 // F⁻¹ (eq 31), pooling backward (eq 32) and act' (eq 37), into the padded ΔC2 of workspace ws:
 //   mean: ΔC2[q][i][j] = ¼ Δf[q*16 + (j/2)*4 + i/2] · act'(C2)
 //   max:  Δf of the window to its first maximum, 0 to the other three, · act'(C2)
@@ -105,17 +134,19 @@ export function s2Backward<A, P>(c2: usize, s2: usize, df: usize, ws: usize): vo
   if (idof<P>() == idof<MaxPool>()) {
     const row: usize = <usize>C2_SIDE * 4;
     for (let q = 0; q < C2_MAPS; q++) {
+      const m = df + <usize>(q * S2_MAP) * 4;
+      const c0 = ld(m), c1 = v128.load(m, 16), c2v = v128.load(m, 32), c3 = v128.load(m, 48); // c_c[r] = Δf[q*16 + 4c + r]
       for (let r = 0; r < S2_SIDE; r++) {
-        for (let c = 0; c < S2_SIDE; c++) {
-          const d = load<f32>(df + <usize>(q * S2_MAP + c * S2_SIDE + r) * 4);
-          const a = c2 + <usize>(q * C2_MAP + 2 * r * C2_SIDE + 2 * c) * 4;
-          const w = firstMax(a, row, load<f32>(s2 + <usize>(q * S2_MAP + r * S2_SIDE + c) * 4));
-          const o0 = dc2Row(ws, q, 2 * r) + <usize>(2 * c) * 4, o1 = o0 + <usize>DC2_ROW * 4;
-          store<f32>(o0, dact<A>(w == 0 ? d : 0, load<f32>(a)));
-          store<f32>(o0 + 4, dact<A>(w == 1 ? d : 0, load<f32>(a + 4)));
-          store<f32>(o1, dact<A>(w == 2 ? d : 0, load<f32>(a + row)));
-          store<f32>(o1 + 4, dact<A>(w == 3 ? d : 0, load<f32>(a + row + 4)));
-        }
+        // the deltas of windows (r, 0..3): (c0[r], c1[r], c2[r], c3[r])
+        let d: v128;
+        if (r == 0) d = v128.shuffle<f32>(v128.shuffle<f32>(c0, c1, 0, 4, 0, 4), v128.shuffle<f32>(c2v, c3, 0, 4, 0, 4), 0, 1, 4, 5);
+        else if (r == 1) d = v128.shuffle<f32>(v128.shuffle<f32>(c0, c1, 1, 5, 1, 5), v128.shuffle<f32>(c2v, c3, 1, 5, 1, 5), 0, 1, 4, 5);
+        else if (r == 2) d = v128.shuffle<f32>(v128.shuffle<f32>(c0, c1, 2, 6, 2, 6), v128.shuffle<f32>(c2v, c3, 2, 6, 2, 6), 0, 1, 4, 5);
+        else d = v128.shuffle<f32>(v128.shuffle<f32>(c0, c1, 3, 7, 3, 7), v128.shuffle<f32>(c2v, c3, 3, 7, 3, 7), 0, 1, 4, 5);
+        const a = c2 + <usize>(q * C2_MAP + 2 * r * C2_SIDE) * 4;
+        const sv = ld(s2 + <usize>(q * S2_MAP + r * S2_SIDE) * 4);
+        // out: rows 2r, 2r+1 of the padded ΔC2 (DC2_ROW floats apart)
+        maxWindows4Out<A>(a, row, sv, d, dc2Row(ws, q, 2 * r), <usize>DC2_ROW * 4);
       }
     }
     return;
@@ -279,15 +310,10 @@ export function s1Backward<A, P>(c1: usize, s1: usize, ds1: usize, dc1: usize, p
     const row: usize = <usize>C1_SIDE * 4;
     for (let p = p0; p < p1; p++) {
       for (let r = 0; r < S1_SIDE; r++) {
-        for (let c = 0; c < S1_SIDE; c++) {
-          const s = <usize>(p * S1_MAP + r * S1_SIDE + c) * 4;
-          const d = load<f32>(ds1 + s);
-          const a = <usize>(p * C1_MAP + 2 * r * C1_SIDE + 2 * c) * 4;
-          const w = firstMax(c1 + a, row, load<f32>(s1 + s));
-          store<f32>(dc1 + a, dact<A>(w == 0 ? d : 0, load<f32>(c1 + a)));
-          store<f32>(dc1 + a + 4, dact<A>(w == 1 ? d : 0, load<f32>(c1 + a + 4)));
-          store<f32>(dc1 + a + row, dact<A>(w == 2 ? d : 0, load<f32>(c1 + a + row)));
-          store<f32>(dc1 + a + row + 4, dact<A>(w == 3 ? d : 0, load<f32>(c1 + a + row + 4)));
+        const a = c1 + <usize>(p * C1_MAP + 2 * r * C1_SIDE) * 4, o = dc1 + <usize>(p * C1_MAP + 2 * r * C1_SIDE) * 4;
+        const sr = s1 + <usize>(p * S1_MAP + r * S1_SIDE) * 4, dr = ds1 + <usize>(p * S1_MAP + r * S1_SIDE) * 4;
+        for (let c = 0; c < S1_SIDE; c += 4) { // windows c..c+3: columns 2c..2c+7 of rows 2r, 2r+1
+          maxWindows4<A>(a + <usize>(2 * c) * 4, row, ld(sr + <usize>c * 4), ld(dr + <usize>c * 4), o + <usize>(2 * c) * 4);
         }
       }
     }

@@ -138,6 +138,21 @@ export function barriers(tid: i32, T: i32, n: i32): void {
   for (let i = 0; i < n; i++) barrier(T);
 }
 
+// The machine's multiply-add rate as this module gets it (bench): n rounds of 12 independent
+// 4-lane multiply-adds on registers. Returns a sum of the results so that nothing is left out.
+export function fmaLoop(n: i32, x: f32): f32 {
+  const m = f32x4.splat(x), c = f32x4.splat(<f32>1e-7);
+  let a0 = m, a1 = f32x4.add(m, c), a2 = f32x4.add(a1, c), a3 = f32x4.add(a2, c), a4 = f32x4.add(a3, c), a5 = f32x4.add(a4, c);
+  let a6 = f32x4.add(a5, c), a7 = f32x4.add(a6, c), a8 = f32x4.add(a7, c), a9 = f32x4.add(a8, c), a10 = f32x4.add(a9, c), a11 = f32x4.add(a10, c);
+  for (let i = 0; i < n; i++) {
+    a0 = fma(c, a0, m); a1 = fma(c, a1, m); a2 = fma(c, a2, m); a3 = fma(c, a3, m);
+    a4 = fma(c, a4, m); a5 = fma(c, a5, m); a6 = fma(c, a6, m); a7 = fma(c, a7, m);
+    a8 = fma(c, a8, m); a9 = fma(c, a9, m); a10 = fma(c, a10, m); a11 = fma(c, a11, m);
+  }
+  const s = f32x4.add(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)), f32x4.add(f32x4.add(a4, a5), f32x4.add(a6, a7)));
+  return f32x4.extract_lane(f32x4.add(s, f32x4.add(f32x4.add(a8, a9), f32x4.add(a10, a11))), 0);
+}
+
 // ---- training -----------------------------------------------------------------------------------
 function zeroSlot(G: usize): void {
   for (let i = 0; i < NPP; i += 4) st(G + <usize>i * 4, f32x4.splat(0));
