@@ -85,12 +85,14 @@ async function trainRate(name: EngineName, t: number, batch: number, n: number, 
     const order = new Uint32Array(mnist.train.count).map((_, i) => i);
     new Rng(2).shuffle(order);
     const lr = a.activation === 'relu' || a.loss === 'cross-entropy' ? 0.05 : 1;
-    e.train(mnist.train, order, 0, Math.min(5 * batch + 500, n), batch, lr); // warm-up
-    const t0 = performance.now();
-    // in calls of the size the training loop makes (src/train/train.ts; online SGD on T threads
-    // chooses its way per call)
+    // in calls of the size the training loop makes (src/train/train.ts); the warm-up is three
+    // calls, in which an engine on T threads also measures its two ways of running (one thread or
+    // all: wasm-engine.ts trainShared)
     const chunk = Math.max(1, Math.floor(e.callSize.train / batch)) * batch;
-    for (let s = 0; s < n; s += chunk) e.train(mnist.train, order, 1000 + s, Math.min(chunk, n - s), batch, lr);
+    const warm = name === 'wasm' ? 3 * chunk : Math.min(200, n);
+    for (let s = 0; s < warm; s += chunk) e.train(mnist.train, order, s, Math.min(chunk, warm - s), batch, lr);
+    const t0 = performance.now();
+    for (let s = 0; s < n; s += chunk) e.train(mnist.train, order, warm + s, Math.min(chunk, n - s), batch, lr);
     return n / ((performance.now() - t0) / 1000);
   } finally {
     await e.close();

@@ -124,12 +124,8 @@ export class WasmEngine implements Engine {
       this.stage(data, order, p0, n);
       if (this.workers.length === 0) {
         loss += this.k.ex.trainStaged(n, batchSize, lr);
-      } else if (batchSize === 1) {
-        loss += this.trainOnline(n, lr);
       } else {
-        const T = this.threads;
-        this.publish(MODE_TRAIN, 0, n, batchSize, lr);
-        loss += this.runHere(() => this.k.ex.trainBatches(0, T, n, batchSize, lr));
+        loss += this.trainShared(n, batchSize, lr);
       }
       errors += this.k.ex.takeErrors();
     }
@@ -137,26 +133,26 @@ export class WasmEngine implements Engine {
   }
 
   /**
-   * Online SGD over the n staged images on T threads or on this one, whichever has been faster
-   * lately. Sharing one image out to the threads needs a barrier every ~10 µs: on a quiet machine
-   * that is ~1.6x faster than one thread, but when another program holds a core, the threads wait
-   * for each other at every barrier and it is twice slower than one thread. Both ways give the
-   * same parameters and the same loss, bit for bit (the kernel carries the loss sum from call to
-   * call), so the way is chosen on measured speed: the first call runs on T threads as a warm-up,
-   * the next two measure each way, then the faster runs, and the other is measured again every
-   * 8th call, every 16th, … every 128th while it stays the slower.
+   * Training over the n staged images on T threads or on this one, whichever has been faster
+   * lately. Sharing one image out to the threads (online SGD) needs a barrier every ~10 µs, a
+   * minibatch two per batch: on a quiet machine that is ~1.6x faster than one thread, but when
+   * another program holds a core, the threads wait for each other at every barrier and it can be
+   * twice slower than one thread. Both ways give the same parameters and the same loss, bit for
+   * bit, so the way is chosen on measured speed (for online SGD and minibatches apart): the first
+   * call runs on T threads as a warm-up, the next two measure each way, then the faster runs, and
+   * the other is measured again every 8th call, every 16th, … every 128th while it stays slower.
    */
-  private trainOnline(n: number, lr: number): number {
-    const k = this.k, T = this.threads, o = this.online;
+  private trainShared(n: number, B: number, lr: number): number {
+    const k = this.k, T = this.threads, o = this.ways[B === 1 ? 0 : 1];
     const c = o.calls++;
     const threaded = c <= 1 ? 1 : c === 2 ? 0 : c === o.probeAt ? 1 - o.best : o.best;
     const t0 = performance.now();
     let loss: number;
     if (threaded) {
-      this.publish(MODE_TRAIN, 0, n, 1, lr);
-      loss = this.runHere(() => k.ex.trainOnline(0, T, 0, n, lr, 0));
+      this.publish(MODE_TRAIN, 0, n, B, lr);
+      loss = this.runHere(() => (B === 1 ? k.ex.trainOnline(0, T, 0, n, lr, 0) : k.ex.trainBatches(0, T, n, B, lr)));
     } else {
-      loss = k.ex.trainOnline(0, 1, 0, n, lr, 0);
+      loss = B === 1 ? k.ex.trainOnline(0, 1, 0, n, lr, 0) : k.ex.trainBatches(0, 1, n, B, lr);
     }
     const rate = n / Math.max(performance.now() - t0, 1e-3);
     if (c >= 1) o.rate[threaded] = o.rate[threaded] > 0 ? 0.5 * o.rate[threaded] + 0.5 * rate : rate;
@@ -169,8 +165,11 @@ export class WasmEngine implements Engine {
     return loss;
   }
 
-  /** Online SGD's way: images per ms lately [on this thread alone, on all T threads], the way in use. */
-  private readonly online = { rate: [0, 0], calls: 0, best: 1, interval: 8, probeAt: -1 };
+  /**
+   * How online SGD [0] and minibatches [1] run: images per ms lately [on this thread alone, on all
+   * T threads], the way in use, when to measure the other.
+   */
+  private readonly ways = [0, 1].map(() => ({ rate: [0, 0], calls: 0, best: 1, interval: 8, probeAt: -1 }));
 
   /**
    * Batches larger than the stage (up to full-batch gradient descent), on this thread: each of the

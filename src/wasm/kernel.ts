@@ -193,14 +193,18 @@ function updateRange(G: usize, i0: i32, i1: i32, lr: f32, b: i32): void {
 }
 
 // The update of one batch of b images from its n gradient slots, summed in order 0, 1, …, n-1
-// into slot 0: Σ = the summed gradient.
-export function applySlots(n: i32, lr: f32, b: i32): void {
+// into slot 0 (Σ = the summed gradient), for parameters [i0, i1) (multiples of 4).
+function applySlotsRange(n: i32, lr: f32, b: i32, i0: i32, i1: i32): void {
   const G = SLOTS;
   for (let s = 1; s < n; s++) {
     const H = SLOTS + <usize>(s * NPP) * 4;
-    for (let i = 0; i < NPP; i += 4) st(G + <usize>i * 4, f32x4.add(ld(G + <usize>i * 4), ld(H + <usize>i * 4)));
+    for (let i = i0; i < i1; i += 4) st(G + <usize>i * 4, f32x4.add(ld(G + <usize>i * 4), ld(H + <usize>i * 4)));
   }
-  updateRange(G, 0, NPP, lr, b);
+  updateRange(G, i0, i1, lr, b);
+}
+
+export function applySlots(n: i32, lr: f32, b: i32): void {
+  applySlotsRange(n, lr, b, 0, NPP);
 }
 
 // The forward pass of staged image t on this thread's workspace.
@@ -260,14 +264,18 @@ export function sliceStart(k: i32, b: i32): i32 {
 }
 
 // Minibatch gradient descent over staged images [0, n) in batches of B > 1, as thread tid of T
-// (every thread calls it with the same n, B, lr): slice k of each batch on thread k mod T, then
-// thread 0 sums the slots in order and updates. Returns Σ L on thread 0 (in slice order).
+// (every thread calls it with the same n, B, lr). The slices of a batch are shared out in runs
+// (thread t: slices [tS/T, (t+1)S/T), as many images on each thread as can be); then each thread
+// sums the slots and updates a range of the parameters. Every value is computed as on one thread
+// (slot k holds slice k, the slots are summed in order), so T changes nothing. Returns Σ L on
+// thread 0 (in slice order).
 export function trainBatches(tid: i32, T: i32, n: i32, B: i32, lr: f32): f64 {
   let L: f64 = 0;
+  const i0 = share(tid, T, NPP / 4) * 4, i1 = share(tid + 1, T, NPP / 4) * 4;
   for (let b0 = 0; b0 < n; b0 += B) {
     const b = n - b0 < B ? n - b0 : B;
     const S = b < SLICES ? b : SLICES;
-    for (let k = tid; k < S; k += T) {
+    for (let k = share(tid, T, S); k < share(tid + 1, T, S); k++) {
       const s0 = sliceStart(k, b), s1 = sliceStart(k + 1, b);
       store<f64>(SLICE_LOSS + <usize>k * 8, sliceGradient(b0 + s0, s1 - s0, k));
       store<i32>(SLICE_ERRORS + <usize>k * 4, takeErrors());
@@ -278,8 +286,8 @@ export function trainBatches(tid: i32, T: i32, n: i32, B: i32, lr: f32): f64 {
         L += load<f64>(SLICE_LOSS + <usize>k * 8);
         errors += load<i32>(SLICE_ERRORS + <usize>k * 4);
       }
-      applySlots(S, lr, b);
     }
+    applySlotsRange(S, lr, b, i0, i1);
     barrier(T);
   }
   return L;
