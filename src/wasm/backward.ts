@@ -6,11 +6,17 @@ import {
   IN, K, KK, C1_MAPS, C1_SIDE, S1_SIDE, C2_MAPS, C2_SIDE, S2_SIDE, FEATURES, CLASSES,
   K1_OFFSET, B1_OFFSET, K2_OFFSET, B2_OFFSET, W_OFFSET, B_OFFSET, OUTPUT_SOFTMAX, LOSS_CROSS_ENTROPY,
 } from "../model/dims";
-import { C1_MAP, S1_MAP, C2_MAP, S2_MAP, DC2_ROW, DC2_PMAP, dc2Row } from "./layout";
+import { C1_MAP, S1_MAP, C2_MAP, S2_MAP, DC2_ROW, DC2_PMAP, ONE_WORD, dc2Row } from "./layout";
 import { ld, st, fma, hsum, dact, dact4, dactv, MaxPool } from "./simd";
 
 // @ts-ignore: AssemblyScript builtin
 if (C1_MAPS % 3 != 0 || C2_MAPS % 6 != 0 || S1_SIDE != 12 || C2_SIDE != 8) ERROR("the backward loops need S1 maps in threes, C2 maps in sixes, 12x12 S1 and 8x8 C2 maps");
+
+// Always true, but neither the compiler nor V8 can know it (a word of memory, set when an instance
+// starts): `if (SPLIT()) { … }` puts the code inside in a block of its own. V8 loads every operand
+// of a block into a register before the block's arithmetic; splitting a loop body in two keeps
+// the registers needed within the 15 it has, where unrolling would not.
+@inline function SPLIT(): bool { return load<i32>(ONE_WORD) != 0; }
 
 // The predicted class: the first largest output.
 export function argmaxY(y: usize): i32 {
@@ -195,16 +201,22 @@ export function k2Gradient(G: usize, s1: usize, ws: usize, p0: i32, p1: i32): vo
     for (let u = 0; u < K; u++) {
       const rows = sp + <usize>(u * S1_SIDE) * 4; // S1[p][i+u] at rows + i·48
       for (let q = 0; q < C2_MAPS; q += 2) {
-        const dq = dc2Row(ws, q, 0), dr = dc2Row(ws, q + 1, 0);
+        const dq = dc2Row(ws, q, 0);
         let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
         let b0 = a0, b1 = a0, b2 = a0, b3 = a0;
-        for (let h = 0; h < 2 * C2_SIDE; h++) { // row i = h/2, columns 4·(h%2) .. +3
-          const i = h >> 1, c = <usize>((h & 1) * 16);
-          const d = ld(dq + <usize>(i * DC2_ROW) * 4 + c), e = ld(dr + <usize>(i * DC2_ROW) * 4 + c);
-          const x = rows + <usize>(i * S1_SIDE) * 4 + c;
-          const x0 = ld(x), x1 = v128.load(x, 4), x2 = v128.load(x, 8), x3 = v128.load(x, 12);
+        for (let i = 0; i < C2_SIDE; i++) {
+          // columns 0..3 of row i, then (in a block of its own: see SPLIT) columns 4..7
+          const dd = dq + <usize>(i * DC2_ROW) * 4, x = rows + <usize>(i * S1_SIDE) * 4;
+          let d = ld(dd), e = v128.load(dd, DC2_PMAP * 4);
+          let x0 = ld(x), x1 = v128.load(x, 4), x2 = v128.load(x, 8), x3 = v128.load(x, 12);
           a0 = fma(a0, d, x0); a1 = fma(a1, d, x1); a2 = fma(a2, d, x2); a3 = fma(a3, d, x3);
           b0 = fma(b0, e, x0); b1 = fma(b1, e, x1); b2 = fma(b2, e, x2); b3 = fma(b3, e, x3);
+          if (SPLIT()) {
+            d = v128.load(dd, 16); e = v128.load(dd, DC2_PMAP * 4 + 16);
+            x0 = v128.load(x, 16); x1 = v128.load(x, 20); x2 = v128.load(x, 24); x3 = v128.load(x, 28);
+            a0 = fma(a0, d, x0); a1 = fma(a1, d, x1); a2 = fma(a2, d, x2); a3 = fma(a3, d, x3);
+            b0 = fma(b0, e, x0); b1 = fma(b1, e, x1); b2 = fma(b2, e, x2); b3 = fma(b3, e, x3);
+          }
         }
         const ga = G + <usize>(K2_OFFSET + (p * C2_MAPS + q) * KK + KK - 1 - K * u) * 4, gb = ga + <usize>KK * 4; // k2[p][q][4-u][4-v] at ga - 4v
         store<f32>(ga, load<f32>(ga) + hsum(a0));
@@ -219,16 +231,24 @@ export function k2Gradient(G: usize, s1: usize, ws: usize, p0: i32, p1: i32): vo
       for (let q = 0; q < C2_MAPS; q += 6) { // v = 4
         let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
         const d0 = dc2Row(ws, q, 0);
-        for (let h = 0; h < 2 * C2_SIDE; h++) {
-          const i = h >> 1, c = <usize>((h & 1) * 16);
-          const dd = d0 + <usize>(i * DC2_ROW) * 4 + c;
-          const x4 = v128.load(rows + <usize>(i * S1_SIDE) * 4 + c, 16);
+        for (let i = 0; i < C2_SIDE; i++) {
+          const dd = d0 + <usize>(i * DC2_ROW) * 4, x = rows + <usize>(i * S1_SIDE) * 4;
+          let x4 = v128.load(x, 16);
           a0 = fma(a0, ld(dd), x4);
           a1 = fma(a1, v128.load(dd, DC2_PMAP * 4), x4);
           a2 = fma(a2, v128.load(dd, 2 * DC2_PMAP * 4), x4);
           a3 = fma(a3, v128.load(dd, 3 * DC2_PMAP * 4), x4);
           a4 = fma(a4, v128.load(dd, 4 * DC2_PMAP * 4), x4);
           a5 = fma(a5, v128.load(dd, 5 * DC2_PMAP * 4), x4);
+          if (SPLIT()) {
+            x4 = v128.load(x, 32);
+            a0 = fma(a0, v128.load(dd, 16), x4);
+            a1 = fma(a1, v128.load(dd, DC2_PMAP * 4 + 16), x4);
+            a2 = fma(a2, v128.load(dd, 2 * DC2_PMAP * 4 + 16), x4);
+            a3 = fma(a3, v128.load(dd, 3 * DC2_PMAP * 4 + 16), x4);
+            a4 = fma(a4, v128.load(dd, 4 * DC2_PMAP * 4 + 16), x4);
+            a5 = fma(a5, v128.load(dd, 5 * DC2_PMAP * 4 + 16), x4);
+          }
         }
         const g = G + <usize>(K2_OFFSET + (p * C2_MAPS + q) * KK + KK - 1 - K * u - 4) * 4; // k2[p][q][4-u][0]
         store<f32>(g, load<f32>(g) + hsum(a0));

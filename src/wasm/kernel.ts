@@ -25,7 +25,7 @@ import {
 } from "../model/dims";
 import {
   NPP, MAX_SLICES as SLICES, MAX_THREADS as THREADS, STAGE_MAX as STAGE, PARAMS, SLOTS, V, SYNC_COUNT, SYNC_GEN,
-  SYNC_SLEEPERS, SYNC_SLEEPS, SYNC_ABORT, SLICE_LOSS, SLICE_ERRORS, IMAGES, LABELS, PREDS, OUTPUTS, WS_BASE, WS_SIZE,
+  SYNC_SLEEPERS, SYNC_SLEEPS, SYNC_ABORT, ONE_WORD, SLICE_LOSS, SLICE_ERRORS, IMAGES, LABELS, PREDS, OUTPUTS, WS_BASE, WS_SIZE,
   X, C1, S1, C2, S2, F, Z, Y, DY, DF, DC2, DS1, DC1,
 } from "./layout";
 import { ld, st, fma, Sigmoid, Relu, Tanh, MeanPool, MaxPool } from "./simd";
@@ -42,7 +42,10 @@ export const PARAMETERS: i32 = PARAM_COUNT; // checked by the loader against src
 
 // ---- this instance's thread: its workspace ----
 let WS: usize = WS_BASE;
-export function setThread(t: i32): void { WS = WS_BASE + <usize>t * WS_SIZE; }
+export function setThread(t: i32): void {
+  WS = WS_BASE + <usize>t * WS_SIZE;
+  store<i32>(ONE_WORD, 1);
+}
 
 export function paramsPtr(): usize { return PARAMS; }
 export function velocityPtr(): usize { return V; }
@@ -155,7 +158,13 @@ export function fmaLoop(n: i32, x: f32): f32 {
 
 // ---- training -----------------------------------------------------------------------------------
 function zeroSlot(G: usize): void {
-  for (let i = 0; i < NPP; i += 4) st(G + <usize>i * 4, f32x4.splat(0));
+  zeroRange(G, 0, NPP);
+}
+
+// Entries [i0, i1) of the slot at G set to 0, and the rest of the vectors they share (only for a
+// slot no other thread writes).
+function zeroRange(G: usize, i0: i32, i1: i32): void {
+  for (let i = i0 & ~3; i < i1; i += 4) st(G + <usize>i * 4, f32x4.splat(0));
 }
 
 // Lanes [l0, l1) of the vector v stored at p (0 ≤ l0 < l1 ≤ 4).
@@ -324,7 +333,13 @@ function onlineOf<A, P>(tid: i32, T: i32, from: i32, to: i32, lr: f32, L0: f64):
     c2Forward<A>(PARAMS, sh + S1, sh + C2, 2 * r0, 2 * r1);
     poolForward<P>(sh + S2, sh + C2, S2_SIDE, 0, C2_MAPS, r0, r1); // eq 9
     barrier(T);
-    zeroSlot(G);
+    // this thread's slot: the entries it will compute, from 0
+    zeroRange(G, K1_OFFSET + p0 * KK, K1_OFFSET + p1 * KK);
+    zeroRange(G, B1_OFFSET + p0, B1_OFFSET + p1);
+    zeroRange(G, K2_OFFSET + p0 * C2_MAPS * KK, K2_OFFSET + p1 * C2_MAPS * KK);
+    zeroRange(G, B2_OFFSET + q0, B2_OFFSET + q1);
+    zeroRange(G, W_OFFSET + o0 * FEATURES, W_OFFSET + o1 * FEATURES);
+    zeroRange(G, B_OFFSET + o0, B_OFFSET + o1);
     vectorize(sh + S2, ws + F);
     fcForward(PARAMS, ws + F, ws + Z, ws + Y, OUTPUT);
     const label = <i32>load<u8>(LABELS + <usize>t);

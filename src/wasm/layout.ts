@@ -38,6 +38,7 @@ export const SYNC_GEN: usize = SYNC + 64; //                            barriers
 export const SYNC_SLEEPERS: usize = SYNC + 128; //                      threads asleep in memory.atomic.wait32
 export const SYNC_ABORT: usize = SYNC + 192; //                         set when a thread failed: the others stop
 export const SYNC_SLEEPS: usize = SYNC + 200; //                        times a thread went to sleep at a barrier (diagnostics)
+export const ONE_WORD: usize = SYNC + 204; //                           i32 1, written by every instance (backward.ts SPLIT)
 export const SLICE_LOSS: usize = SYNC + 256; //                         f64 [MAX_SLICES] loss of each slice of a batch
 export const SLICE_ERRORS: usize = SLICE_LOSS + <usize>MAX_SLICES * 8; // i32 [MAX_SLICES] its misclassifications
 export const IMAGES: usize = (SLICE_ERRORS + <usize>MAX_SLICES * 4 + 63) & ~63; // u8 [STAGE_MAX][784]
