@@ -265,8 +265,9 @@ export function k2Gradient(G: usize, s1: usize, ws: usize, p0: i32, p1: i32): vo
 // One row y of ΔS1 for maps p .. p+2 (three maps share each ΔC2 vector): the full convolution
 // ΔS1[p][y][x] = Σ_q Σ_u Σ_v ΔC2[q][y-u][x-v]·k2[p][q][4-u][4-v] (eq 51) in that order, over the
 // rows y-u of ΔC2 that exist. Columns x in 3 vectors; the lanes whose x-v falls outside 0..7 read
-// the zero padding of ΔC2 (adding a zero product). One tap v per loop iteration: 9 accumulators,
-// 3 ΔC2 vectors and 3 kernel values, within the 15 vector registers V8 allocates.
+// the zero padding of ΔC2 (adding a zero product), a vector with none inside (tap 0: x = 8..11;
+// tap 4: x = 0..3) is skipped. One tap v per block: 9 accumulators, 3 ΔC2 vectors and 3 kernel
+// values, within the 15 vector registers V8 allocates.
 @inline function ds1Row3(P: usize, ws: usize, ds1: usize, p: i32, y: i32): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0; // map p, x = 0..3, 4..7, 8..11
   let b0 = a0, b1 = a0, b2 = a0; //             map p+1
@@ -277,11 +278,25 @@ export function k2Gradient(G: usize, s1: usize, ws: usize, p0: i32, p1: i32): vo
     for (let u = uLo; u <= uHi; u++) {
       const d = dc2Row(ws, q, y - u);
       const ku = kq - <usize>(K * u) * 4; // k2[p][q][4-u][4-v] at ku - 4v; maps p+1, p+2 are 12 kernels on
-      for (let v = 0; v < K; v++) {
+      const K1O: usize = <usize>(C2_MAPS * KK * 4), K2O: usize = 2 * K1O; // maps p+1, p+2
+      { // v = 0: x-v = x, vector 2 (x = 8..11) is all padding
+        const x0 = ld(d), x1 = v128.load(d, 16);
+        const k = v128.load32_splat(ku), l = v128.load32_splat(ku, K1O), m = v128.load32_splat(ku, K2O);
+        a0 = fma(a0, x0, k); b0 = fma(b0, x0, l); c0 = fma(c0, x0, m);
+        a1 = fma(a1, x1, k); b1 = fma(b1, x1, l); c1 = fma(c1, x1, m);
+      }
+      for (let v = 1; v < K - 1; v++) {
         const dv = d - <usize>v * 4, kv = ku - <usize>v * 4;
         const x0 = ld(dv), x1 = v128.load(dv, 16), x2 = v128.load(dv, 32);
-        const k = v128.load32_splat(kv), l = v128.load32_splat(kv, C2_MAPS * KK * 4), m = v128.load32_splat(kv, 2 * C2_MAPS * KK * 4);
+        const k = v128.load32_splat(kv), l = v128.load32_splat(kv, K1O), m = v128.load32_splat(kv, K2O);
         a0 = fma(a0, x0, k); b0 = fma(b0, x0, l); c0 = fma(c0, x0, m);
+        a1 = fma(a1, x1, k); b1 = fma(b1, x1, l); c1 = fma(c1, x1, m);
+        a2 = fma(a2, x2, k); b2 = fma(b2, x2, l); c2 = fma(c2, x2, m);
+      }
+      { // v = 4: vector 0 (x - 4 = -4..-1) is all padding
+        const kv = ku - 16;
+        const x1 = ld(d), x2 = v128.load(d, 16);
+        const k = v128.load32_splat(kv), l = v128.load32_splat(kv, K1O), m = v128.load32_splat(kv, K2O);
         a1 = fma(a1, x1, k); b1 = fma(b1, x1, l); c1 = fma(c1, x1, m);
         a2 = fma(a2, x2, k); b2 = fma(b2, x2, l); c2 = fma(c2, x2, m);
       }
@@ -356,14 +371,78 @@ export function s1Backward<A, P>(c1: usize, s1: usize, ds1: usize, dc1: usize, p
   }
 }
 
-// C1, maps [p0, p1): Δb1 (eq 64), Δk1 = I_rot180 * ΔC1 (eq 59), one kernel row u at a time (5
-// accumulators, each ΔC1 vector loaded once for the 5 taps)
+// C1, maps [p0, p1): Δb1 (eq 64), Δk1 = I_rot180 * ΔC1 (eq 59). Each Δk1 value is a vector of 4
+// partial sums over the rows and column blocks of ΔC1 (lane l: columns ≡ l mod 4), then their
+// sum. Two maps at a time where there are two: taps v = 0..3 of one kernel row (8 accumulators,
+// each image vector loaded once for both maps), then tap 4 of three and of two kernel rows;
+// a map alone: one kernel row at a time (5 accumulators).
 export function c1Backward(G: usize, x: usize, dc1: usize, p0: i32, p1: i32): void {
   for (let p = p0; p < p1; p++) {
     const dz = dc1 + <usize>(p * C1_MAP) * 4;
     let sb = f32x4.splat(0);
     for (let i = 0; i < C1_MAP; i += 4) sb = f32x4.add(sb, ld(dz + <usize>i * 4));
     store<f32>(G + <usize>(B1_OFFSET + p) * 4, load<f32>(G + <usize>(B1_OFFSET + p) * 4) + hsum(sb));
+  }
+  let p = p0;
+  for (; p + 2 <= p1; p += 2) {
+    const dz = dc1 + <usize>(p * C1_MAP) * 4; // map p+1 at + C1_MAP·4
+    const ga = G + <usize>(K1_OFFSET + p * KK + KK - 1) * 4, gb = ga + <usize>KK * 4; // k1[p][4-u][4-v] at ga - 4(5u + v)
+    for (let u = 0; u < K; u++) {
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0; // map p, taps v = 0..3
+      let b0 = a0, b1 = a0, b2 = a0, b3 = a0; //             map p+1
+      for (let i = 0; i < C1_SIDE; i++) {
+        const drow = dz + <usize>(i * C1_SIDE) * 4;
+        const xrow = x + <usize>((i + u) * IN) * 4;
+        for (let j = 0; j < C1_SIDE; j += 4) {
+          const dp = drow + <usize>j * 4, xp = xrow + <usize>j * 4;
+          const d = ld(dp), e = v128.load(dp, C1_MAP * 4);
+          const x0 = ld(xp), x1 = v128.load(xp, 4), x2 = v128.load(xp, 8), x3 = v128.load(xp, 12);
+          a0 = fma(a0, d, x0); a1 = fma(a1, d, x1); a2 = fma(a2, d, x2); a3 = fma(a3, d, x3);
+          b0 = fma(b0, e, x0); b1 = fma(b1, e, x1); b2 = fma(b2, e, x2); b3 = fma(b3, e, x3);
+        }
+      }
+      const g = ga - <usize>(K * u) * 4, h = gb - <usize>(K * u) * 4;
+      store<f32>(g, load<f32>(g) + hsum(a0));
+      store<f32>(g - 4, load<f32>(g - 4) + hsum(a1));
+      store<f32>(g - 8, load<f32>(g - 8) + hsum(a2));
+      store<f32>(g - 12, load<f32>(g - 12) + hsum(a3));
+      store<f32>(h, load<f32>(h) + hsum(b0));
+      store<f32>(h - 4, load<f32>(h - 4) + hsum(b1));
+      store<f32>(h - 8, load<f32>(h - 8) + hsum(b2));
+      store<f32>(h - 12, load<f32>(h - 12) + hsum(b3));
+    }
+    for (let u = 0; u < K; u += 3) { // tap v = 4 of kernel rows u .. u+2 (u+1, u+2 where they exist)
+      const three = u + 2 < K;
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0; // map p, rows u, u+1, u+2
+      let b0 = a0, b1 = a0, b2 = a0; //             map p+1
+      for (let i = 0; i < C1_SIDE; i++) {
+        const drow = dz + <usize>(i * C1_SIDE) * 4;
+        const xrow = x + <usize>((i + u) * IN + 4) * 4;
+        for (let j = 0; j < C1_SIDE; j += 4) {
+          const dp = drow + <usize>j * 4, xp = xrow + <usize>j * 4;
+          const d = ld(dp), e = v128.load(dp, C1_MAP * 4);
+          const x0 = ld(xp), x1 = v128.load(xp, IN * 4);
+          a0 = fma(a0, d, x0); a1 = fma(a1, d, x1);
+          b0 = fma(b0, e, x0); b1 = fma(b1, e, x1);
+          if (three) {
+            const x2 = v128.load(xp, 2 * IN * 4);
+            a2 = fma(a2, d, x2); b2 = fma(b2, e, x2);
+          }
+        }
+      }
+      const g = ga - <usize>(K * u + 4) * 4, h = gb - <usize>(K * u + 4) * 4; // k1[·][4-u][0]; row u+1 20 bytes before
+      store<f32>(g, load<f32>(g) + hsum(a0));
+      store<f32>(g - 20, load<f32>(g - 20) + hsum(a1));
+      store<f32>(h, load<f32>(h) + hsum(b0));
+      store<f32>(h - 20, load<f32>(h - 20) + hsum(b1));
+      if (three) {
+        store<f32>(g - 40, load<f32>(g - 40) + hsum(a2));
+        store<f32>(h - 40, load<f32>(h - 40) + hsum(b2));
+      }
+    }
+  }
+  for (; p < p1; p++) {
+    const dz = dc1 + <usize>(p * C1_MAP) * 4;
     for (let u = 0; u < K; u++) {
       let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0;
       for (let i = 0; i < C1_SIDE; i++) {
