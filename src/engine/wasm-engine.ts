@@ -140,7 +140,8 @@ export class WasmEngine implements Engine {
    * twice slower than one thread. Both ways give the same parameters and the same loss, bit for
    * bit, so the way is chosen on measured speed (for online SGD and minibatches apart): the first
    * call runs on T threads as a warm-up, the next two measure each way, then the faster runs, and
-   * the other is measured again every 8th call, every 16th, … every 128th while it stays slower.
+   * the other is measured again every 8th call, every 16th, … every 128th while it stays slower;
+   * the way in use changes at once when its own rate falls below the other's last one.
    */
   private trainShared(n: number, B: number, lr: number): number {
     const k = this.k, T = this.threads, o = this.ways[B === 1 ? 0 : 1];
@@ -156,10 +157,14 @@ export class WasmEngine implements Engine {
     }
     const rate = n / Math.max(performance.now() - t0, 1e-3);
     if (c >= 1) o.rate[threaded] = o.rate[threaded] > 0 ? 0.5 * o.rate[threaded] + 0.5 * rate : rate;
+    const best = o.rate[1] >= o.rate[0] ? 1 : 0;
     if (c === 2 || c === o.probeAt) {
-      const best = o.rate[1] >= o.rate[0] ? 1 : 0;
       o.interval = c === 2 || best !== o.best ? 8 : Math.min(2 * o.interval, 128);
       o.best = best;
+      o.probeAt = c + o.interval;
+    } else if (c > 2 && best !== o.best) { // the way in use has slowed below the other's last rate
+      o.best = best;
+      o.interval = 8;
       o.probeAt = c + o.interval;
     }
     return loss;
