@@ -69,10 +69,16 @@ export interface WorkerInit {
 }
 
 /**
- * Wait until ctrl[index] != value: spin briefly first (a step is a few milliseconds, and waking a
- * sleeping thread costs tens of microseconds, more in a VM), then sleep on the futex.
+ * Wait until ctrl[index] != value: spin for up to `spinMs` first, then sleep on the futex. Between
+ * two training calls the main thread spends ~1-2 ms in the training loop (staging the next images,
+ * the progress report); waking a sleeping thread costs about 1 ms on this kind of VM, which is 5 %
+ * of a call of online SGD on 2 threads, so a worker keeps spinning a little longer than that.
  */
-export function waitChange(ctrl: Int32Array, index: number, value: number, spins = 200000): void {
-  for (let i = 0; i < spins; i++) if (Atomics.load(ctrl, index) !== value) return;
+export function waitChange(ctrl: Int32Array, index: number, value: number, spinMs = 3): void {
+  const until = performance.now() + spinMs;
+  for (let i = 1; ; i++) {
+    if (Atomics.load(ctrl, index) !== value) return;
+    if ((i & 1023) === 0 && performance.now() > until) break;
+  }
   Atomics.wait(ctrl, index, value);
 }
