@@ -12,11 +12,13 @@ import { ld, st, fma, hsum, dact, dact4, dactv, MaxPool } from "./simd";
 // @ts-ignore: AssemblyScript builtin
 if (C1_MAPS % 3 != 0 || C2_MAPS % 6 != 0 || S1_SIDE != 12 || C2_SIDE != 8) ERROR("the backward loops need S1 maps in threes, C2 maps in sixes, 12x12 S1 and 8x8 C2 maps");
 
-// Always true, but neither the compiler nor V8 can know it (a word of memory, set when an instance
-// starts): `if (SPLIT()) { … }` puts the code inside in a block of its own. V8 loads every operand
-// of a block into a register before the block's arithmetic; splitting a loop body in two keeps
-// the registers needed within the 15 it has, where unrolling would not.
-@inline function SPLIT(): bool { return load<i32>(ONE_WORD) != 0; }
+// Always true, but neither the compiler nor V8 can know it (a word of memory, set to 1 when an
+// instance starts, written by nothing else): `if (SPLIT()) { … }` puts the code inside in a block
+// of its own. V8 loads every operand of a block into a register before the block's arithmetic;
+// splitting a loop body in two keeps the registers needed within the 15 it has, where unrolling
+// would not. (Functions using it trap at their start if the word is not 1, rather than skip the
+// code; an `else unreachable()` on each branch instead would let the compiler drop the branch.)
+@inline function SPLIT(): bool { return load<i32>(ONE_WORD) == 1; }
 
 // The predicted class: the first largest output.
 export function argmaxY(y: usize): i32 {
@@ -196,6 +198,7 @@ export function b2Gradient(G: usize, ws: usize, q0: i32, q1: i32): void {
 // order), then their sum. Two passes per kernel row u: taps v = 0..3 for two maps q (8
 // accumulators), then v = 4 for six maps q.
 export function k2Gradient(G: usize, s1: usize, ws: usize, p0: i32, p1: i32): void {
+  if (!SPLIT()) unreachable();
   for (let p = p0; p < p1; p++) {
     const sp = s1 + <usize>(p * S1_MAP) * 4;
     for (let u = 0; u < K; u++) {
