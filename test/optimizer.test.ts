@@ -153,4 +153,11 @@ describe('the new training options', () => {
     expect(out[1].equals(out[0])).toBe(true);
     expect(out[2].equals(out[0])).toBe(true);
   });
+
+  it('momentum and weight decay in online SGD (batch 1, each image shared out to the threads): the same parameters on 1, 2 and 3 threads', async () => {
+    const out: Buffer[] = [];
+    for (const t of [1, 2, 3]) out.push(bits((await train(base(await engine('wasm', t), { epochs: 2, batchSize: 1, lr: 0.05 }))).last.parameters));
+    expect(out[1].equals(out[0])).toBe(true);
+    expect(out[2].equals(out[0])).toBe(true);
+  });
 });

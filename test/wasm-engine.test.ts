@@ -130,6 +130,46 @@ describe('determinism', () => {
     expect(results[0].some((v, i) => v !== params[i])).toBe(true);
   });
 
+  it('online SGD (batch 1: each image shared out to the threads by feature map and row) gives the same parameters, loss and errors, bit for bit, on 1, 2, 3, 4, 6 and 8 threads', async () => {
+    const params = randomParams(12);
+    const order = Uint32Array.from({ length: 1000 }, (_, i) => (i * 11) % 1000);
+    const results: Buffer[] = [];
+    const stats: { loss: number; errors: number }[] = [];
+    for (const t of [1, 2, 3, 4, 6, 8]) {
+      const e = await wasm(t);
+      expect(e.threads).toBe(t);
+      e.setParams(params);
+      // two calls of different lengths, and a rate that is not a power of two
+      const a = e.train(train, order, 0, 700, 1, 0.7);
+      const b = e.train(train, order, 700, 300, 1, 0.3);
+      stats.push({ loss: a.loss + b.loss, errors: a.errors + b.errors });
+      results.push(Buffer.from(e.getParams().buffer));
+    }
+    for (let i = 1; i < results.length; i++) {
+      expect(results[i].equals(results[0]), `thread count #${i}`).toBe(true);
+      expect(stats[i]).toEqual(stats[0]);
+    }
+    expect(stats[0].errors).toBeGreaterThan(0);
+  });
+
+  it('online SGD and minibatches in many calls, the engine choosing one thread or all by measured speed as it goes: the same parameters and loss as on one thread', async () => {
+    const params = randomParams(13);
+    const order = Uint32Array.from({ length: 1000 }, (_, i) => (i * 3) % 1000);
+    const one = await wasm(1), two = await wasm(2);
+    const losses: number[][] = [[], []];
+    for (const [k, e] of [one, two].entries()) {
+      e.setParams(params);
+      // 40 calls per batch size: warm-up, one measure each way, then probes of the slower way
+      for (let c = 0; c < 40; c++) losses[k].push(e.train(train, order, (c * 25) % 1000, 25, 1, 0.5).loss);
+      for (let c = 0; c < 40; c++) losses[k].push(e.train(train, order, (c * 50) % 1000, 50, 10, 0.5).loss);
+    }
+    expect(Buffer.from(two.getParams().buffer).equals(Buffer.from(one.getParams().buffer))).toBe(true);
+    expect(losses[1]).toEqual(losses[0]);
+    // both ways ran on the two-thread engine
+    const ways = (two as unknown as { ways: { rate: number[] }[] }).ways;
+    for (const w of ways) expect(w.rate[0] > 0 && w.rate[1] > 0).toBe(true);
+  });
+
   it('α/B is the same float32 on every path: lr 0.3 and 0.7 with batches 10 and 7 give the same parameters on 1, 2 and 3 threads', async () => {
     // (lr 1 and 0.5 divided by a power of two hide a float32/float64 difference in α/B)
     const params = randomParams(10);

@@ -59,7 +59,7 @@ export const OPTIONS = {
   engine: { flags: '--engine <name>', help: 'numeric engine: wasm (float32 SIMD, threads) or reference (float64 literal loops)', choices: ENGINES, default: 'wasm' },
   threads: {
     flags: '-t, --threads <n>',
-    help: 'threads for minibatches (batch size > 1) and evaluation, at most 8; the result does not depend on it',
+    help: 'threads for online SGD (each image shared out, when that is faster than one thread), minibatches and evaluation, at most 8; the result does not depend on it',
     parse: intUpTo(8),
     default: Math.min(8, defaultThreads()),
     defaultHelp: 'the number of cores',

@@ -172,10 +172,21 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   if ((o.keep === 'best' || o.earlyStop !== undefined) && o.validation === undefined) {
     throw new CnnError(`${o.keep === 'best' ? '--keep best' : '--early-stop'} needs --validation <n> (held-out images to choose by)`);
   }
-  const { train: trainSet, validation: validationSet } = splitTraining(loadMnistSplit('train', o.data), o.trainLimit, o.validation);
-  const testSet = o.testLimit === 0 ? undefined : limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit');
+  // the engine's worker threads start up (~50 ms) while this thread reads the data
+  const starting = createEngine(o.engine, o.threads, architecture);
+  let data;
+  try {
+    data = {
+      ...splitTraining(loadMnistSplit('train', o.data), o.trainLimit, o.validation),
+      test: o.testLimit === 0 ? undefined : limit(loadMnistSplit('test', o.data), o.testLimit, '--test-limit'),
+    };
+  } catch (e) {
+    await starting.then((x) => x.close(), () => undefined); // the data's error is the one to report
+    throw e;
+  }
+  const { train: trainSet, validation: validationSet, test: testSet } = data;
   const dataOptions: DataOptions = { dir: o.data === undefined ? null : resolve(o.data), trainLimit: o.trainLimit ?? null, testLimit: o.testLimit ?? null };
-  const engine = await createEngine(o.engine, o.threads, architecture);
+  const engine = await starting;
   const view = new ProgressView({ enabled: !json && !quiet, stream: process.stderr });
   const interrupts = new Interrupts({
     onFirst: (sig) => {

@@ -1,9 +1,10 @@
 /**
- * The fast engine: the WebAssembly SIMD kernel (float32). Online SGD (batch 1) runs on the main
- * thread, a whole staged chunk per call into wasm. Minibatches are split into at most 8 fixed
- * slices whose gradients are summed in a fixed order, on 1..T threads (main + T-1 workers
- * sharing memory through SharedArrayBuffers): the same seed gives the same parameters, bit for
- * bit, whatever T.
+ * The fast engine: the WebAssembly SIMD kernel (float32) on 1..T threads (main + T-1 workers), all
+ * running the kernel on one shared WebAssembly memory. Online SGD (batch 1) shares each image out
+ * to the threads by feature map and row; minibatches are split into at most 8 fixed slices whose
+ * gradients are summed in a fixed order; evaluation into 8 fixed parts. Whatever T, each value is
+ * computed with the same operations in the same order: the same seed gives the same parameters,
+ * bit for bit.
  */
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
@@ -13,14 +14,14 @@ import { PAPER, type Architecture } from '../model/architecture.js';
 import { CLASSES, PARAM_COUNT, PIXELS } from '../model/dims.js';
 import { PLAIN_SGD, type Engine, type Images, type Optimizer, type StepStats } from './engine.js';
 import { fromKernelLayout, toKernelLayout } from './kernel-params.js';
-import { Kernel, kernelModule, packageRoot, type KernelVariant } from './wasm-module.js';
-import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, sharedViews, waitChange, type SharedBuffers, type SharedViews, type WorkerInit } from './worker-protocol.js';
+import { Kernel, kernelMemory, kernelModule, packageRoot, type KernelVariant } from './wasm-module.js';
+import { allocShared, CTRL, MODE_PREDICT, MODE_TRAIN, PREDICT_PARTS, share, sharedViews, VALUES, waitChange, type SharedBuffers, type SharedViews, type WorkerInit } from './worker-protocol.js';
 
 export class WasmEngine implements Engine {
   readonly name = 'wasm' as const;
   readonly threads: number;
   readonly variant: KernelVariant;
-  readonly callSize = { train: 1024, predict: 4096, batch: 4096 }; // ~16 000 and ~80 000 images/s; a batch of 4096 in ~0.2 s on 2 threads
+  readonly callSize = { train: 1024, predict: 4096, batch: 4096 }; // ~50 ms of online SGD, ~50 ms of evaluation; a batch of 4096 in ~0.2 s on 2 threads
   optimizer: Optimizer = { ...PLAIN_SGD };
   private readonly k: Kernel;
   private readonly workers: Worker[];
@@ -38,14 +39,15 @@ export class WasmEngine implements Engine {
 
   static async create(threads = 1, kernel?: KernelVariant, architecture: Architecture = PAPER): Promise<WasmEngine> {
     const { module, variant } = kernelModule(kernel);
-    const k = new Kernel(module, architecture);
-    const T = Math.max(1, Math.min(threads, k.maxSlices));
+    const memory = kernelMemory();
+    const k = new Kernel(module, architecture, memory, 0);
+    const T = Math.max(1, Math.min(threads, k.maxSlices, k.maxThreads));
     if (T === 1) return new WasmEngine(k, variant, 1, []);
-    const shared = allocShared(k.maxSlices, k.stageMax, k.slotFloats);
+    const shared = allocShared();
     const script = join(packageRoot(), 'dist', 'src', 'engine', 'wasm-worker.js');
     const workers: Worker[] = [];
     for (let i = 1; i < T; i++) {
-      const w = new Worker(script, { workerData: { index: i, shared, module, architecture } satisfies WorkerInit });
+      const w = new Worker(script, { workerData: { index: i, shared, module, memory, architecture } satisfies WorkerInit });
       workers.push(w);
     }
     await Promise.all(
@@ -93,12 +95,12 @@ export class WasmEngine implements Engine {
   }
 
   /**
-   * Copy images order[from .. from+n) (or from .. from+n when order is null) into the stage(s),
-   * with their labels when the data have them.
+   * Copy images order[from .. from+n) (or from .. from+n when order is null) into the stage, with
+   * their labels when the data have them.
    */
-  private stage(data: Images, order: Uint32Array | null, from: number, n: number, shared: boolean): void {
-    const imgs = shared ? this.shared!.images : this.k.images;
-    const labs = shared ? this.shared!.labels : this.k.labels;
+  private stage(data: Images, order: Uint32Array | null, from: number, n: number): void {
+    const imgs = this.k.images;
+    const labs = this.k.labels;
     if (!order) {
       imgs.set(data.images.subarray(from * PIXELS, (from + n) * PIXELS));
       if (data.labels) labs.set(data.labels.subarray(from, from + n));
@@ -119,19 +121,60 @@ export class WasmEngine implements Engine {
     let errors = 0;
     for (let p0 = start; p0 < start + count; p0 += piece) {
       const n = Math.min(piece, start + count - p0);
-      if (this.workers.length === 0 || batchSize === 1) {
-        this.stage(data, order, p0, n, false);
+      this.stage(data, order, p0, n);
+      if (this.workers.length === 0) {
         loss += this.k.ex.trainStaged(n, batchSize, lr);
-        errors += this.k.ex.takeErrors();
       } else {
-        this.stage(data, order, p0, n, true);
-        const s = this.trainThreaded(n, batchSize, lr);
-        loss += s.loss;
-        errors += s.errors;
+        loss += this.trainShared(n, batchSize, lr);
       }
+      errors += this.k.ex.takeErrors();
     }
     return { loss, errors };
   }
+
+  /**
+   * Training over the n staged images on T threads or on this one, whichever has been faster
+   * lately. Sharing one image out to the threads (online SGD) needs a barrier every ~10 µs, a
+   * minibatch two per batch: on a quiet machine that is ~1.6x faster than one thread, but when
+   * another program holds a core, the threads wait for each other at every barrier and it can be
+   * twice slower than one thread. Both ways give the same parameters and the same loss, bit for
+   * bit, so the way is chosen on measured speed (for online SGD and minibatches apart): the first
+   * call runs on T threads as a warm-up, the next two measure each way, then the faster runs, and
+   * the other is measured again every 8th call, every 16th, … every 128th while it stays slower;
+   * the way in use changes at once when its own rate falls below the other's last one.
+   */
+  private trainShared(n: number, B: number, lr: number): number {
+    const k = this.k, T = this.threads, o = this.ways[B === 1 ? 0 : 1];
+    const c = o.calls++;
+    const threaded = c <= 1 ? 1 : c === 2 ? 0 : c === o.probeAt ? 1 - o.best : o.best;
+    const t0 = performance.now();
+    let loss: number;
+    if (threaded) {
+      this.publish(MODE_TRAIN, 0, n, B, lr);
+      loss = this.runHere(() => (B === 1 ? k.ex.trainOnline(0, T, 0, n, lr, 0) : k.ex.trainBatches(0, T, n, B, lr)));
+    } else {
+      loss = B === 1 ? k.ex.trainOnline(0, 1, 0, n, lr, 0) : k.ex.trainBatches(0, 1, n, B, lr);
+    }
+    const rate = n / Math.max(performance.now() - t0, 1e-3);
+    if (c >= 1) o.rate[threaded] = o.rate[threaded] > 0 ? 0.5 * o.rate[threaded] + 0.5 * rate : rate;
+    const best = o.rate[1] >= o.rate[0] ? 1 : 0;
+    if (c === 2 || c === o.probeAt) {
+      o.interval = c === 2 || best !== o.best ? 8 : Math.min(2 * o.interval, 128);
+      o.best = best;
+      o.probeAt = c + o.interval;
+    } else if (c > 2 && best !== o.best) { // the way in use has slowed below the other's last rate
+      o.best = best;
+      o.interval = 8;
+      o.probeAt = c + o.interval;
+    }
+    return loss;
+  }
+
+  /**
+   * How online SGD [0] and minibatches [1] run: images per ms lately [on this thread alone, on all
+   * T threads], the way in use, when to measure the other.
+   */
+  private readonly ways = [0, 1].map(() => ({ rate: [0, 0], calls: 0, best: 1, interval: 8, probeAt: -1 }));
 
   /**
    * Batches larger than the stage (up to full-batch gradient descent), on this thread: each of the
@@ -164,7 +207,7 @@ export class WasmEngine implements Engine {
       if (from === s0) this.slots[s].fill(0); // the slice's first image: a fresh sum
       for (let p0 = from; p0 < to; p0 += stageMax) {
         const n = Math.min(stageMax, to - p0);
-        this.stage(data, order, start + (p0 - offset), n, false);
+        this.stage(data, order, start + (p0 - offset), n);
         loss += k.ex.sliceGradientAdd(0, n, s);
         errors += k.ex.takeErrors();
       }
@@ -176,45 +219,40 @@ export class WasmEngine implements Engine {
     this.k.ex.applySlots(Math.min(b, this.k.maxSlices), lr, b); // the update of every path (α/B in float32)
   }
 
-  private trainThreaded(n: number, B: number, lr: number): StepStats {
-    const { params: sParams, grads: sGrads, loss: sLoss, errors: sErr, images: sImages, labels: sLabels } = this.shared!;
-    const k = this.k, T = this.threads;
-    const lossBySlice = new Float64Array(k.maxSlices);
-    let loss = 0;
-    let errors = 0;
-    for (let b0 = 0; b0 < n; b0 += B) {
-      const b = Math.min(B, n - b0);
-      const S = Math.min(b, k.maxSlices);
-      sParams.set(k.params);
-      this.publish(MODE_TRAIN, b0, b);
-      for (let s = 0; s < S; s += T) {
-        const s0 = b0 + k.ex.sliceStart(s, b), s1 = b0 + k.ex.sliceStart(s + 1, b);
-        k.images.set(sImages.subarray(s0 * PIXELS, s1 * PIXELS), s0 * PIXELS);
-        k.labels.set(sLabels.subarray(s0, s1), s0);
-        lossBySlice[s] = k.ex.sliceGradient(s0, s1 - s0, s);
-        errors += k.ex.takeErrors();
+  /**
+   * This thread's share of a step published to the workers, then wait for them. If either side
+   * fails, the kernel's abort word stops the others at their next barrier instead of leaving them
+   * waiting for ever.
+   */
+  private runHere(work: () => number): number {
+    let result: number;
+    try {
+      result = work();
+    } catch (e) {
+      Atomics.store(this.k.abortWord, 0, 1);
+      try {
+        this.awaitWorkers();
+      } catch {
+        /* reported below */
       }
-      this.awaitWorkers();
-      for (let s = 0; s < S; s++) {
-        if (s % T === 0) continue;
-        this.slots[s].set(sGrads.subarray(s * k.slotFloats, (s + 1) * k.slotFloats));
-        lossBySlice[s] = sLoss[s];
-        errors += sErr[s];
-      }
-      for (let s = 0; s < S; s++) loss += lossBySlice[s];
-      k.ex.applySlots(S, lr, b); // the update of every path, whatever the threads (α/B in float32)
+      throw new CnnError(`the wasm engine failed: ${(e as Error).message}`);
     }
-    return { loss, errors };
+    this.awaitWorkers();
+    return result;
   }
 
   /** Start one step on the workers (they wake on GEN). */
-  private publish(mode: number, b0: number, b: number, withLoss = false): void {
-    const ctrl = this.shared!.ctrl;
+  private publish(mode: number, from: number, to: number, b: number, lr = 0, withLoss = false): void {
+    const { ctrl, values } = this.shared!;
     ctrl[CTRL.MODE] = mode;
     ctrl[CTRL.WITH_LOSS] = withLoss ? 1 : 0;
-    ctrl[CTRL.B0] = b0;
+    ctrl[CTRL.FROM] = from;
+    ctrl[CTRL.TO] = to;
     ctrl[CTRL.B] = b;
     ctrl[CTRL.THREADS] = this.threads;
+    values[VALUES.LR] = lr;
+    values[VALUES.MOMENTUM] = this.optimizer.momentum;
+    values[VALUES.WEIGHT_DECAY] = this.optimizer.weightDecay;
     Atomics.store(ctrl, CTRL.DONE, 0);
     Atomics.add(ctrl, CTRL.GEN, 1);
     Atomics.notify(ctrl, CTRL.GEN);
@@ -228,17 +266,14 @@ export class WasmEngine implements Engine {
       if (done === this.threads - 1) break;
       waitChange(ctrl, CTRL.DONE, done);
     }
-    if (Atomics.load(ctrl, CTRL.FAILED)) throw new Error('a worker thread failed during a step');
+    if (Atomics.load(ctrl, CTRL.FAILED)) throw new CnnError('a worker thread of the wasm engine failed during a step');
   }
 
-  /** Forward passes on this thread over images [first, first+n) of data; results at index `at`. */
-  private predictHere(data: Images, first: number, n: number, at: number, predictions: Uint8Array, outputs?: Float64Array): number {
+  /** Results of the staged images [from, to) into predictions/outputs at index at + from. */
+  private collect(from: number, to: number, at: number, predictions: Uint8Array, outputs?: Float64Array): void {
     const k = this.k;
-    this.stage(data, null, first, n, false);
-    const loss = k.ex.predictStaged(n, data.labels !== undefined);
-    predictions.set(k.preds.subarray(0, n), at);
-    if (outputs) for (let i = 0; i < n * CLASSES; i++) outputs[at * CLASSES + i] = k.outputs[i];
-    return loss;
+    predictions.set(k.preds.subarray(from, to), at + from);
+    if (outputs) for (let i = from * CLASSES; i < to * CLASSES; i++) outputs[at * CLASSES + i] = k.outputs[i];
   }
 
   /**
@@ -249,36 +284,38 @@ export class WasmEngine implements Engine {
   predict(data: Images, start: number, count: number, predictions: Uint8Array, outputs?: Float64Array): number {
     const k = this.k, T = this.threads;
     const withLoss = data.labels !== undefined;
+    let loss = withLoss ? 0 : NaN;
     if (count < 64 * PREDICT_PARTS) {
-      let loss = withLoss ? 0 : NaN;
-      for (let p0 = 0; p0 < count; p0 += k.stageMax) loss += this.predictHere(data, start + p0, Math.min(k.stageMax, count - p0), p0, predictions, outputs);
+      for (let p0 = 0; p0 < count; p0 += k.stageMax) {
+        const n = Math.min(k.stageMax, count - p0);
+        this.stage(data, null, start + p0, n);
+        loss += k.ex.predictStaged(0, n, withLoss);
+        this.collect(0, n, p0, predictions, outputs);
+      }
       return loss;
     }
-    let loss = withLoss ? 0 : NaN;
     const partLoss = new Float64Array(PREDICT_PARTS);
     for (let p0 = 0; p0 < count; p0 += k.stageMax) {
       const n = Math.min(k.stageMax, count - p0);
-      const sh = this.shared;
-      if (sh) {
-        this.stage(data, null, start + p0, n, true);
-        sh.params.set(k.params);
-        this.publish(MODE_PREDICT, 0, n, withLoss);
-      }
-      for (let part = 0; part < PREDICT_PARTS; part += T) {
-        const [from, to] = share(part, PREDICT_PARTS, n);
-        partLoss[part] = this.predictHere(data, start + p0 + from, to - from, p0 + from, predictions, outputs);
-      }
-      if (sh) {
-        this.awaitWorkers();
-        const { loss: sLoss, preds: sPreds, outputs: sOut } = sh;
+      this.stage(data, null, start + p0, n);
+      if (this.shared) {
+        this.publish(MODE_PREDICT, 0, n, 0, 0, withLoss);
+        this.runHere(() => {
+          for (let part = 0; part < PREDICT_PARTS; part += T) {
+            const [from, to] = share(part, PREDICT_PARTS, n);
+            partLoss[part] = k.ex.predictStaged(from, to, withLoss);
+          }
+          return 0;
+        });
+        const values = this.shared.values;
+        for (let part = 0; part < PREDICT_PARTS; part++) if (part % T !== 0) partLoss[part] = values[VALUES.PART_LOSS + part];
+      } else {
         for (let part = 0; part < PREDICT_PARTS; part++) {
-          if (part % T === 0) continue;
           const [from, to] = share(part, PREDICT_PARTS, n);
-          partLoss[part] = sLoss[part];
-          predictions.set(sPreds.subarray(from, to), p0 + from);
-          if (outputs) for (let i = from * CLASSES; i < to * CLASSES; i++) outputs[p0 * CLASSES + i] = sOut[i];
+          partLoss[part] = k.ex.predictStaged(from, to, withLoss);
         }
       }
+      this.collect(0, n, p0, predictions, outputs);
       for (let part = 0; part < PREDICT_PARTS; part++) loss += partLoss[part];
     }
     return loss;

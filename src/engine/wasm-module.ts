@@ -1,6 +1,8 @@
 /**
  * Loading the WebAssembly kernel (src/wasm/kernel.ts, compiled by AssemblyScript to
- * dist/kernel.wasm during the build) and typed views of its memory.
+ * dist/kernel.wasm during the build) and typed views of its memory. The kernel imports its memory,
+ * a shared one (WebAssembly threads): the threads of an engine each run an instance of the kernel
+ * on the same memory.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -11,7 +13,6 @@ import { architectureCodes, type Architecture } from '../model/architecture.js';
 import { CLASSES, PARAM_COUNT, PIXELS } from '../model/dims.js';
 
 export interface KernelExports {
-  memory: WebAssembly.Memory;
   paramsPtr(): number;
   slotPtr(s: number): number;
   imagesPtr(): number;
@@ -26,10 +27,18 @@ export interface KernelExports {
   sliceGradientAdd(start: number, n: number, slot: number): number;
   sliceStart(k: number, b: number): number;
   trainStaged(n: number, batch: number, lr: number): number;
-  predictStaged(n: number, withLoss: boolean): number;
+  trainOnline(tid: number, threads: number, from: number, to: number, lr: number, loss0: number): number;
+  barrierSleeps(): number;
+  barriers(tid: number, threads: number, n: number): void;
+  fmaLoop(n: number, x: number): number;
+  trainBatches(tid: number, threads: number, n: number, batch: number, lr: number): number;
+  predictStaged(from: number, to: number, withLoss: boolean): number;
+  setThread(t: number): void;
+  abortPtr(): number;
   /** One piece of the network on the workspace of one image (see src/wasm/kernel.ts piece()). */
   piece(which: number, label: number): number;
   MAX_SLICES: WebAssembly.Global;
+  MAX_THREADS: WebAssembly.Global;
   STAGE_MAX: WebAssembly.Global;
   SLOT_FLOATS: WebAssembly.Global;
   PARAMETERS: WebAssembly.Global;
@@ -95,12 +104,22 @@ export function kernelModule(variant?: KernelVariant): { module: WebAssembly.Mod
   return { module: load('plain')!, variant: 'plain' };
 }
 
+/** Pages of the kernel's memory: asc --initialMemory and --maximumMemory in package.json. */
+export const KERNEL_PAGES = 72;
+
+/** A memory for the kernel, shared by the threads of one engine. */
+export function kernelMemory(): WebAssembly.Memory {
+  return new WebAssembly.Memory({ initial: KERNEL_PAGES, maximum: KERNEL_PAGES, shared: true });
+}
+
 /**
- * A fresh instance of the kernel with its own memory, set to an architecture (required: every
- * instance on every thread must compute the same network), and views of its regions.
+ * An instance of the kernel on `memory` (a fresh one by default) as thread `thread` of the engine
+ * (its workspace), set to an architecture (required: every instance on every thread must compute
+ * the same network), and views of its regions.
  */
 export class Kernel {
   readonly ex: KernelExports;
+  readonly memory: WebAssembly.Memory;
   /** The parameters as the kernel holds them (kernels rotated for correlation: kernel-params.ts). */
   readonly params: Float32Array;
   readonly images: Uint8Array;
@@ -114,11 +133,17 @@ export class Kernel {
   /** Momentum's velocity, in the layout of params. */
   readonly velocity: Float32Array;
 
-  constructor(module: WebAssembly.Module, readonly architecture: Architecture) {
+  readonly maxThreads: number;
+  /** The word that tells every thread of the engine to stop (a thread failed). */
+  readonly abortWord: Int32Array;
+
+  constructor(module: WebAssembly.Module, readonly architecture: Architecture, memory: WebAssembly.Memory = kernelMemory(), readonly thread = 0) {
+    this.memory = memory;
     const inst = new WebAssembly.Instance(module, {
-      env: { abort: () => { throw new Error('wasm kernel abort'); } },
+      env: { memory, abort: () => { throw new Error('wasm kernel abort'); } },
     });
     this.ex = inst.exports as unknown as KernelExports;
+    this.ex.setThread(thread);
     if (this.ex.PARAMETERS.value !== PARAM_COUNT) {
       throw new CnnError(`the wasm kernel was built for ${this.ex.PARAMETERS.value} parameters, this program has ${PARAM_COUNT}: rebuild with \`npm run build\``);
     }
@@ -126,8 +151,10 @@ export class Kernel {
     if (this.ex.setArchitecture(c.conv, c.pool, c.activation, c.output, c.loss) !== 0) {
       throw new CnnError(`the wasm kernel does not know the architecture ${JSON.stringify(architecture)}: rebuild with \`npm run build\``);
     }
-    const buf = this.ex.memory.buffer;
+    const buf = memory.buffer;
     this.maxSlices = this.ex.MAX_SLICES.value as number;
+    this.maxThreads = this.ex.MAX_THREADS.value as number;
+    this.abortWord = new Int32Array(buf, this.ex.abortPtr(), 1);
     this.stageMax = this.ex.STAGE_MAX.value as number;
     this.slotFloats = this.ex.SLOT_FLOATS.value as number;
     this.params = new Float32Array(buf, this.ex.paramsPtr(), PARAM_COUNT);
@@ -139,13 +166,13 @@ export class Kernel {
   }
 
   slot(s: number): Float32Array {
-    return new Float32Array(this.ex.memory.buffer, this.ex.slotPtr(s), this.slotFloats);
+    return new Float32Array(this.memory.buffer, this.ex.slotPtr(s), this.slotFloats);
   }
 
   /** A float32 view of a workspace region (e.g. 'c1' for c1Ptr), `length` floats long. */
   region(name: string, length: number): Float32Array {
     const ptr = this.ex[`${name}Ptr`] as () => number;
     if (typeof ptr !== 'function') throw new Error(`the wasm kernel has no region ${name}`);
-    return new Float32Array(this.ex.memory.buffer, ptr(), length);
+    return new Float32Array(this.memory.buffer, ptr(), length);
   }
 }

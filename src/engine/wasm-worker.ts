@@ -1,13 +1,11 @@
-/** A gradient worker of the wasm engine (see worker-protocol.ts). */
+/** A worker thread of the wasm engine (see worker-protocol.ts): thread `index` of the kernel. */
 import { parentPort, workerData } from 'node:worker_threads';
-import { CLASSES, PARAM_COUNT, PIXELS } from '../model/dims.js';
-import { CTRL, MODE_PREDICT, PREDICT_PARTS, share, sharedViews, waitChange, type WorkerInit } from './worker-protocol.js';
+import { CTRL, MODE_PREDICT, PREDICT_PARTS, share, sharedViews, VALUES, waitChange, type WorkerInit } from './worker-protocol.js';
 import { Kernel } from './wasm-module.js';
 
-const { index, shared, module, architecture } = workerData as WorkerInit;
-const k = new Kernel(module, architecture);
-const { ctrl, params, grads, loss, errors, images, labels, preds, outputs } = sharedViews(shared);
-const slots = Array.from({ length: k.maxSlices }, (_, s) => k.slot(s));
+const { index, shared, module, memory, architecture } = workerData as WorkerInit;
+const k = new Kernel(module, architecture, memory, index);
+const { ctrl, values } = sharedViews(shared);
 
 // read the generation before saying ready: the first step may be published right after
 let gen = Atomics.load(ctrl, CTRL.GEN);
@@ -18,38 +16,30 @@ for (;;) {
   if (Atomics.load(ctrl, CTRL.STOP)) break;
   try {
     if (ctrl[CTRL.MODE] === MODE_PREDICT) predict();
-    else step();
+    else train();
   } catch {
-    Atomics.store(ctrl, CTRL.FAILED, 1); // the main thread reports it; never leave it waiting
+    // the main thread reports it; never leave it waiting, in JS or at a barrier of the kernel
+    Atomics.store(ctrl, CTRL.FAILED, 1);
+    Atomics.store(k.abortWord, 0, 1);
   }
   Atomics.add(ctrl, CTRL.DONE, 1);
   Atomics.notify(ctrl, CTRL.DONE);
 }
 
-function step(): void {
-  const b0 = ctrl[CTRL.B0], b = ctrl[CTRL.B], T = ctrl[CTRL.THREADS];
-  const S = Math.min(b, k.maxSlices);
-  k.params.set(params.subarray(0, PARAM_COUNT));
-  for (let s = index; s < S; s += T) {
-    const s0 = b0 + k.ex.sliceStart(s, b), s1 = b0 + k.ex.sliceStart(s + 1, b);
-    k.images.set(images.subarray(s0 * PIXELS, s1 * PIXELS), s0 * PIXELS);
-    k.labels.set(labels.subarray(s0, s1), s0);
-    loss[s] = k.ex.sliceGradient(s0, s1 - s0, s);
-    errors[s] = k.ex.takeErrors();
-    grads.set(slots[s], s * k.slotFloats);
-  }
+/** This thread's share of training on the staged images (the kernel splits the work by index). */
+function train(): void {
+  const from = ctrl[CTRL.FROM], to = ctrl[CTRL.TO], B = ctrl[CTRL.B], T = ctrl[CTRL.THREADS];
+  k.ex.setOptimizer(values[VALUES.MOMENTUM], values[VALUES.WEIGHT_DECAY]);
+  const lr = values[VALUES.LR];
+  if (B === 1) k.ex.trainOnline(index, T, from, to, lr, 0);
+  else k.ex.trainBatches(index, T, to, B, lr); // from = 0
 }
 
-/** Forward passes over this thread's parts of the staged images (B0 = 0, B = count). */
+/** Forward passes over this thread's parts of the staged images. */
 function predict(): void {
-  const n = ctrl[CTRL.B], T = ctrl[CTRL.THREADS], withLoss = ctrl[CTRL.WITH_LOSS] === 1;
-  k.params.set(params.subarray(0, PARAM_COUNT));
+  const n = ctrl[CTRL.TO], T = ctrl[CTRL.THREADS], withLoss = ctrl[CTRL.WITH_LOSS] === 1;
   for (let part = index; part < PREDICT_PARTS; part += T) {
     const [from, to] = share(part, PREDICT_PARTS, n);
-    k.images.set(images.subarray(from * PIXELS, to * PIXELS));
-    if (withLoss) k.labels.set(labels.subarray(from, to));
-    loss[part] = k.ex.predictStaged(to - from, withLoss);
-    preds.set(k.preds.subarray(0, to - from), from);
-    outputs.set(k.outputs.subarray(0, (to - from) * CLASSES), from * CLASSES);
+    values[VALUES.PART_LOSS + part] = k.ex.predictStaged(from, to, withLoss);
   }
 }

@@ -1,24 +1,26 @@
 /**
- * Shared memory between the main thread and the gradient workers of the wasm engine.
- * One minibatch step: the main thread publishes parameters and the batch's staged images, bumps
- * GEN; each worker computes the gradients of its slices (slice k goes to thread k mod T, the
- * main thread being thread 0), writes them to grads[k], and increments DONE. The main thread
- * sums the slices in the fixed order 0..S-1, so the result does not depend on T.
+ * How the main thread starts a step on the worker threads of the wasm engine. Every thread runs an
+ * instance of the kernel on one shared WebAssembly memory (parameters, gradient slots, staged
+ * images and results live there; each thread has its own workspace), so nothing is copied: the
+ * main thread stages the images, writes the step into `ctrl` and bumps GEN; each worker runs its
+ * share of the step in the kernel and increments DONE. Inside a training step the threads meet
+ * at barriers in the kernel itself (src/wasm/kernel.ts trainOnline, trainBatches); what each
+ * thread computes is fixed by its index, so the result does not depend on T.
  */
 import type { Architecture } from '../model/architecture.js';
-import { CLASSES, PIXELS } from '../model/dims.js';
 
 export const CTRL = {
   GEN: 0, // bumped by the main thread for each step
   DONE: 1, // workers finished with the current step
   STOP: 2, // 1: workers exit
-  B0: 3, // first staged image of the batch
-  B: 4, // images in the batch
+  FROM: 3, // the step is about staged images [FROM, TO)
+  TO: 9,
+  B: 4, // batch size (MODE_TRAIN)
   THREADS: 5, // T
   FAILED: 6, // set by a worker whose step threw
-  MODE: 7, // MODE_TRAIN: gradient slices of a batch; MODE_PREDICT: forward pass over a share of the stage
+  MODE: 7, // MODE_TRAIN or MODE_PREDICT
   WITH_LOSS: 8, // MODE_PREDICT: 1 if the staged labels are real (the loss is wanted)
-  LENGTH: 9,
+  LENGTH: 10,
 } as const;
 
 export const MODE_TRAIN = 0;
@@ -34,43 +36,25 @@ export function share(k: number, K: number, n: number): [number, number] {
 
 export interface SharedBuffers {
   ctrl: SharedArrayBuffer; // Int32 [CTRL.LENGTH]
-  params: SharedArrayBuffer; // Float32 [slotFloats]
-  grads: SharedArrayBuffer; // Float32 [maxSlices][slotFloats]
-  loss: SharedArrayBuffer; // Float64 [maxSlices]: per slice (train) or per thread (predict)
-  errors: SharedArrayBuffer; // Int32 [maxSlices]
-  images: SharedArrayBuffer; // Uint8 [stageMax*784]
-  labels: SharedArrayBuffer; // Uint8 [stageMax]
-  preds: SharedArrayBuffer; // Uint8 [stageMax]
-  outputs: SharedArrayBuffer; // Float32 [stageMax*10]
+  /** Float64 [VALUES.LENGTH]: the step's rate and optimizer, the losses of the prediction parts. */
+  values: SharedArrayBuffer;
 }
 
-export function allocShared(maxSlices: number, stageMax: number, slotFloats: number): SharedBuffers {
-  return {
-    ctrl: new SharedArrayBuffer(4 * CTRL.LENGTH),
-    params: new SharedArrayBuffer(4 * slotFloats),
-    grads: new SharedArrayBuffer(4 * slotFloats * maxSlices),
-    loss: new SharedArrayBuffer(8 * maxSlices),
-    errors: new SharedArrayBuffer(4 * maxSlices),
-    images: new SharedArrayBuffer(stageMax * PIXELS),
-    labels: new SharedArrayBuffer(stageMax),
-    preds: new SharedArrayBuffer(stageMax),
-    outputs: new SharedArrayBuffer(stageMax * CLASSES * 4),
-  };
+export const VALUES = {
+  LR: 0, // MODE_TRAIN: the learning rate
+  MOMENTUM: 1, // MODE_TRAIN: the optimizer (every thread updates the parameters it computed)
+  WEIGHT_DECAY: 2,
+  PART_LOSS: 3, // MODE_PREDICT: [PREDICT_PARTS] the loss of each part
+  LENGTH: 3 + PREDICT_PARTS,
+} as const;
+
+export function allocShared(): SharedBuffers {
+  return { ctrl: new SharedArrayBuffer(4 * CTRL.LENGTH), values: new SharedArrayBuffer(8 * VALUES.LENGTH) };
 }
 
 /** Typed views of the shared buffers. */
 export function sharedViews(sh: SharedBuffers) {
-  return {
-    ctrl: new Int32Array(sh.ctrl),
-    params: new Float32Array(sh.params),
-    grads: new Float32Array(sh.grads),
-    loss: new Float64Array(sh.loss),
-    errors: new Int32Array(sh.errors),
-    images: new Uint8Array(sh.images),
-    labels: new Uint8Array(sh.labels),
-    preds: new Uint8Array(sh.preds),
-    outputs: new Float32Array(sh.outputs),
-  };
+  return { ctrl: new Int32Array(sh.ctrl), values: new Float64Array(sh.values) };
 }
 export type SharedViews = ReturnType<typeof sharedViews>;
 
@@ -78,15 +62,23 @@ export interface WorkerInit {
   index: number; // 1..T-1
   shared: SharedBuffers;
   module: WebAssembly.Module;
+  /** The kernel's memory, shared by every thread of the engine. */
+  memory: WebAssembly.Memory;
   /** Required: a worker computing another network than the main thread would corrupt every sum. */
   architecture: Architecture;
 }
 
 /**
- * Wait until ctrl[index] != value: spin briefly first (a step is a few milliseconds, and waking a
- * sleeping thread costs tens of microseconds, more in a VM), then sleep on the futex.
+ * Wait until ctrl[index] != value: spin for up to `spinMs` first, then sleep on the futex. Between
+ * two training calls the main thread spends ~1-2 ms in the training loop (staging the next images,
+ * the progress report); waking a sleeping thread costs about 1 ms on this kind of VM, which is 5 %
+ * of a call of online SGD on 2 threads, so a worker keeps spinning a little longer than that.
  */
-export function waitChange(ctrl: Int32Array, index: number, value: number, spins = 200000): void {
-  for (let i = 0; i < spins; i++) if (Atomics.load(ctrl, index) !== value) return;
+export function waitChange(ctrl: Int32Array, index: number, value: number, spinMs = 3): void {
+  const until = performance.now() + spinMs;
+  for (let i = 1; ; i++) {
+    if (Atomics.load(ctrl, index) !== value) return;
+    if ((i & 1023) === 0 && performance.now() > until) break;
+  }
   Atomics.wait(ctrl, index, value);
 }

@@ -62,6 +62,13 @@ export class Tanh {}
   return g * a * (1 - a);
 }
 
+// dact on 4 lanes, lane by lane the same operations: for the sigmoid (g·a)·(1 − a)
+@inline export function dact4<A>(g: v128, a: v128): v128 {
+  if (idof<A>() == idof<Relu>()) return v128.and(g, f32x4.gt(a, f32x4.splat(0)));
+  if (idof<A>() == idof<Tanh>()) return f32x4.mul(g, f32x4.sub(f32x4.splat(1.0), f32x4.mul(a, a)));
+  return f32x4.mul(f32x4.mul(g, a), f32x4.sub(f32x4.splat(1.0), a));
+}
+
 // g·act'(a) on 4 lanes; for the sigmoid g·(a·(1 − a))
 @inline export function dactv<A>(g: v128, a: v128): v128 {
   if (idof<A>() == idof<Relu>()) return v128.and(g, f32x4.gt(a, f32x4.splat(0)));
