@@ -4,7 +4,7 @@
  * the table.
  */
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { embed } from '../report/html.js';
+import { embed, pageHead } from '../report/html.js';
 import { chartJsSource } from '../report/report.js';
 import { TOOL } from '../version.js';
 import type { Manifest } from './manifest.js';
@@ -42,13 +42,7 @@ export function compareReportData(r: CompareReportInput) {
 }
 
 export function renderCompareReport(d: ReturnType<typeof compareReportData>): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="generator" content="cnn-train">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>cnn-train compare</title>
+  return `${pageHead('cnn-train compare')}
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
   h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; }

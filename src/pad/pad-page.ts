@@ -10,7 +10,7 @@ import { packageRoot } from '../engine/wasm-module.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { ModelFile } from '../io/model-file.js';
 import { describeArchitecture } from '../model/architecture.js';
-import { embed, escapeHtml, inlineScript } from '../report/html.js';
+import { embed, escapeHtml, inlineScript, pageHead } from '../report/html.js';
 import type { PadModel } from './classify-drawing.js';
 
 let bundle: string | undefined;
@@ -40,13 +40,7 @@ export function padHtml(pm: PadModel, id = 'cnn-pad'): string {
 /** A page with only the pad. */
 export function renderPadPage(pm: PadModel): string {
   const title = `cnn-train drawing pad: ${pm.source}`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="generator" content="cnn-train">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
+  return `${pageHead(title)}
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 16px; }
   h1 { font-size: 20px; margin-bottom: 4px; } .muted { color: #666; }

@@ -1,4 +1,4 @@
-/** Putting text and data into the self-contained HTML pages (the report, the drawing pad). */
+/** Putting text and data into the self-contained HTML pages (the report, the drawing pad, compare's page). */
 
 /** JSON that can sit inside a <script> element. */
 export function embed(x: unknown): string {
@@ -14,3 +14,17 @@ export function inlineScript(source: string): string {
 }
 
 export const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+/**
+ * The start of every page of cnn-train, up to its title: the generator tag is what lets a later
+ * run recognise the page as its own and replace it (src/io/output-paths.ts).
+ */
+export function pageHead(title: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="generator" content="cnn-train">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>`;
+}

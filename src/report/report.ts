@@ -12,7 +12,7 @@ import type { Engine } from '../engine/engine.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { padHtml, padModel } from '../pad/pad-page.js';
 import type { PadModel } from '../pad/classify-drawing.js';
-import { embed, escapeHtml } from './html.js';
+import { embed, escapeHtml, pageHead } from './html.js';
 import type { ModelFile } from '../io/model-file.js';
 import { describeArchitecture, sameArchitecture, type Architecture } from '../model/architecture.js';
 import { C1_MAPS, C1_SIDE, C2_MAPS, C2_SIDE, CLASSES, K, KK } from '../model/dims.js';
@@ -156,13 +156,7 @@ export function chartJsSource(): string {
 
 
 export function renderReport(d: ReportData): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="generator" content="cnn-train">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(d.title)}</title>
+  return `${pageHead(d.title)}
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
   h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; }
