@@ -8,7 +8,9 @@ import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';
 import { ReferenceNetwork } from '../src/nn/network.js';
 import { fixtureTrain } from './helpers/fixture.js';
-import { gradcheck } from '../src/train/gradcheck.js';
+import { gradcheck, gradientError } from '../src/train/gradcheck.js';
+import { loadMnistSplit } from '../src/data/mnist.js';
+import { PAPER } from '../src/model/architecture.js';
 
 function setup(seed: number) {
   const rng = new Rng(seed);
@@ -84,6 +86,18 @@ describe('gradcheck() (the `cnn-train gradcheck` command)', () => {
     }
     expect(r.pass).toBe(true);
   });
+  it('a tiny correct gradient passes (rounding is absolute), a wrong one of any size fails', () => {
+    // found by a new-user pass: ReLU, one image, 2 000 entries; k1 entry 1.751359e-7 vs 1.751332e-7
+    // failed (relative error 2.6e-6 against a floor of 1e-6) although the two agree to 2.7e-12
+    expect(gradientError(1.751359e-7, 1.751332e-7)).toBeLessThan(1e-6);
+    expect(gradientError(1.75e-7, 1.6e-7)).toBeGreaterThan(1e-6); // 9 % off: fails
+    expect(gradientError(1.75e-7, 1.74e-7)).toBeGreaterThan(1e-6); // 0.6 % off: fails
+    expect(gradientError(0.3, 0.3 * (1 + 2e-6))).toBeGreaterThan(1e-6); // large ones stay relative
+    // the same check as `cnn-train gradcheck --activation relu --images 1 --entries 2000` (the test digits)
+    const r = gradcheck({ seed: 1, data: loadMnistSplit('test'), architecture: { ...PAPER, activation: 'relu' }, images: 1, entries: 2000 });
+    expect(r.rows.find((x) => x.group === 'k1')!.checked).toBe(150);
+    expect(r.pass, JSON.stringify(r.rows.map((x) => [x.group, x.maxRelError, x.worst]))).toBe(true);
+  }, 60_000);
   it('fails when the tolerance is below what finite differences can resolve', () => {
     const r = gradcheck({ seed: 3, data: fixtureTrain(), images: 1, entries: 20, tolerance: 1e-13 });
     expect(r.pass).toBe(false);

@@ -71,8 +71,68 @@ describe("another run's files are never touched", () => {
     p.child.kill('SIGINT');
     expect((await p.exit).code).toBe(130);
     const before = readFileSync(join(d, 'model.ckpt.json'), 'utf8');
-    refused(run(SMALL, d), /model\.ckpt\.json: holds the checkpoint of another run \(at epoch \d+(, image \d+)?\); resume it with --resume model\.ckpt\.json, or move it away, or give this run another --checkpoint/);
+    refused(run(SMALL, d), /model\.ckpt\.json: holds an unfinished run \((interrupted in epoch \d+ at image \d+|\d+ of 30 epochs done)\); resume it with --resume model\.ckpt\.json, or move it away, or give this run another --checkpoint/);
     expect(readFileSync(join(d, 'model.ckpt.json'), 'utf8')).toBe(before);
+    // nor through --out, directly or through a link (found by the third pass: --out wrote over it)
+    refused(run([...SMALL, '--out', 'model.ckpt.json'], d), /--out model\.ckpt\.json: holds an unfinished run \(.*\); resume it with --resume model\.ckpt\.json, or move it away, or choose another --out/);
+    symlinkSync('model.ckpt.json', join(d, 'link.json'));
+    refused(run([...SMALL, '--out', 'link.json'], d), /--out link\.json: holds an unfinished run/);
+    expect(readFileSync(join(d, 'model.ckpt.json'), 'utf8')).toBe(before);
+    // once resumed to its end, its checkpoint (kept: it was the input) holds a finished run: a new run may replace it
+    const at = JSON.parse(before).resume.completedEpochs as number;
+    const r = run(['--resume', 'model.ckpt.json', '--epochs', String(at + 1), '-q'], d);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(d, 'model.ckpt.json'))).toBe(true);
+    const fresh = run([...SMALL, '-q'], d);
+    expect(fresh.status, fresh.stderr).toBe(0);
+    expect(existsSync(join(d, 'model.ckpt.json'))).toBe(false);
+  });
+
+  it('a checkpoint before any training (a run that diverged in its first epoch) does not block the next run', () => {
+    const d = tmp();
+    const div = run([...SMALL, '-q', '--lr', '1e30', '--activation', 'relu'], d);
+    expect(div.status, div.stderr).toBe(3);
+    expect(existsSync(join(d, 'model.ckpt.json'))).toBe(true);
+    const next = run([...SMALL, '-q', '--activation', 'relu', '--lr', '0.01'], d);
+    expect(next.status, next.stderr).toBe(0);
+  });
+
+  it('a run that stopped early trains on as its last line says; its patience is judged again on resume', () => {
+    const d = tmp();
+    // momentum 0.9 at lr 1 does not learn here: the validation error never improves after epoch 1
+    const args = [...SMALL, '--validation', '100', '--keep', 'best', '--early-stop', '1', '--epochs', '6', '--lr', '1', '--momentum', '0.9'];
+    const first = run(args, d);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/stopped early after epoch 2: no lower validation error for 1 epoch/);
+    const hint = first.stdout.match(/to train on: (cnn-train .*)$/m)![1];
+    expect(hint).toBe('cnn-train --resume model.ckpt.json --epochs 6 --early-stop 0');
+    // the same patience again stops at once: refused, saying how to go on (it used to "train" nothing and exit 0)
+    refused(run(['--resume', 'model.ckpt.json', '--epochs', '6'], d), /model\.ckpt\.json: its run stopped early after epoch 2 \(no lower validation error for 1 epochs\); to train on, give --early-stop more than 1, or --early-stop 0 for none/);
+    const more = run([...hint.split(' ').slice(1), '--json'], d);
+    expect(more.status, more.stderr).toBe(0);
+    const done = JSON.parse(more.stdout.trim().split('\n').pop()!);
+    expect(done.epochs).toBe(6);
+    expect(done.stoppedEarly).toBe(null);
+    // a larger patience is judged against the epochs since the best: 1 so far, so it goes on too
+    const d2 = tmp();
+    expect(run(args, d2).status).toBe(0);
+    const patient = run(['--resume', 'model.ckpt.json', '--epochs', '6', '--early-stop', '3', '--json'], d2);
+    expect(patient.status, patient.stderr).toBe(0);
+    const ev = patient.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(ev.filter((e) => e.event === 'epoch').map((e) => e.epoch)).toEqual([3, 4]);
+    expect(ev.pop().stoppedEarly).toEqual({ epoch: 4 });
+  });
+
+  it('with --keep best and the best epoch last, the model itself can be resumed', () => {
+    const d = tmp();
+    const r = run([...SMALL, '--validation', '100', '--keep', 'best', '--epochs', '2', '-q', '--lr', '0.5'], d);
+    expect(r.status, r.stderr).toBe(0);
+    const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+    expect(m.training.kept.epoch).toBe(2);
+    expect(existsSync(join(d, 'model.ckpt.json'))).toBe(false);
+    const more = run(['--resume', 'model.json', '--epochs', '3', '-q'], d);
+    expect(more.status, more.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')).training.history).toHaveLength(3);
   });
 
   it('--resume without --out continues that model in place, not ./model.json', () => {
@@ -107,7 +167,8 @@ describe("another run's files are never touched", () => {
     const d = tmp();
     const p = start(['--train-limit', '20000', '--test-limit', '100', '--epochs', '3', '--out', 'same.json'], d);
     await p.printed(/training on/);
-    refused(run([...SMALL, '--out', 'same.json'], d), /same\.json: another cnn-train \(process \d+\) is writing it/);
+    refused(run([...SMALL, '--out', 'same.json'], d), /same\.json: another cnn-train \(process \d+\) is writing it; wait for it, or choose another --out/);
+    refused(run([...SMALL, '--out', 'other.json', '--checkpoint', 'same.json'], d), /same\.json: another cnn-train \(process \d+\) is writing it; wait for it, or choose another --checkpoint/);
     p.child.kill('SIGINT');
     await p.exit;
   });

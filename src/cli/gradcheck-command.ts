@@ -1,7 +1,7 @@
 /** `cnn-train gradcheck`: the paper's gradients against finite differences, as a table. */
 import { loadMnistSplit } from '../data/mnist.js';
 import { describeArchitecture, type Architecture } from '../model/architecture.js';
-import { gradcheck } from '../train/gradcheck.js';
+import { GRADIENT_FLOOR, gradcheck } from '../train/gradcheck.js';
 import { duration, out } from './style.js';
 
 export interface GradcheckCliOptions {
@@ -41,7 +41,7 @@ export function runGradcheck(o: GradcheckCliOptions): number {
   const skipped = r.rows.reduce((a, x) => a + x.skipped, 0);
   console.log(
     r.pass
-      ? `${out.green('all gradients agree')} (relative error < ${r.tolerance.toExponential(0)})${skips ? `; ${skipped} entries skipped at kinks` : ''} in ${duration(seconds)}`
+      ? `${out.green('all gradients agree')} (relative error < ${r.tolerance.toExponential(0)}; under ${GRADIENT_FLOOR.toExponential(0)}, difference < ${(r.tolerance * GRADIENT_FLOOR).toExponential(0)})${skips ? `; ${skipped} entries skipped at kinks` : ''} in ${duration(seconds)}`
       : out.red('gradient check FAILED'),
   );
   return r.pass ? 0 : 1;

@@ -39,7 +39,7 @@ export const OPTIONS = {
     parse: positiveInt,
   },
   keep: { flags: '--keep <which>', help: 'the model saved: the last epoch, or the best (lowest validation error; needs --validation)', choices: ['last', 'best'], default: 'last' },
-  earlyStop: { flags: '--early-stop <k>', help: 'stop after k epochs without a lower validation error (needs --validation)', parse: positiveInt },
+  earlyStop: { flags: '--early-stop <k>', help: 'stop after k epochs without a lower validation error (needs --validation; 0: never)', parse: nonNegativeInt },
   seed: { flags: '-s, --seed <n>', help: 'seed of the PRNG for the initial weights and the shuffling', parse: seedInt, default: 1 },
   data: {
     flags: '-d, --data <dir>',

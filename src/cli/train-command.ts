@@ -114,6 +114,27 @@ function applyResumeDefaults(o: TrainCliOptions, given: Given, from: ModelFile, 
   }
 }
 
+/**
+ * Where an unfinished run stands, if the file at `path` holds one: a checkpoint of an interrupted
+ * run, or a model file that took its state when a checkpoint could not be written. Not a finished
+ * run (all its epochs, or stopped early: a new run may replace it, as it replaces a model), nor a
+ * checkpoint before any training (the initial parameters, made again from the seed).
+ */
+function unfinishedRun(path: string): string | null {
+  if (!existsSync(path)) return null;
+  let m: ModelFile;
+  try {
+    m = loadModel(path);
+  } catch {
+    return null; // not a model file: checkOutputTarget refuses it in its own words
+  }
+  const r = m.resume, target = m.training?.epochs;
+  if (!r || r.stoppedEarly || (r.completedEpochs === 0 && r.position === 0)) return null;
+  if (r.position > 0) return `interrupted in epoch ${r.completedEpochs + 1} at image ${r.position}`;
+  if (target === undefined || r.completedEpochs >= target) return null;
+  return `${r.completedEpochs} of ${target} epochs done`;
+}
+
 /** The files of this run, checked before any work. */
 function planOutputs(o: TrainCliOptions, given: Given, resumeFrom?: ModelFile): { checkpoint: string; checkpointIsInput: boolean } {
   // resuming from a checkpoint keeps writing that checkpoint when no other is named
@@ -127,17 +148,15 @@ function planOutputs(o: TrainCliOptions, given: Given, resumeFrom?: ModelFile): 
   if (o.resume !== undefined) named.push({ option: '--resume', path: o.resume });
   // --resume m.json --out m.json continues a model in place: meant
   checkDistinct(named, [['--resume', '--out']]);
-  // an existing checkpoint that is not this run's input belongs to another run: never overwrite it
-  if (!checkpointIsInput && existsSync(checkpoint)) {
-    let what = 'a checkpoint of another run';
-    try {
-      const r = loadModel(checkpoint).resume;
-      if (r) what = `the checkpoint of another run (at epoch ${r.completedEpochs + (r.position > 0 ? 1 : 0)}${r.position > 0 ? `, image ${r.position}` : ''})`;
-    } catch {
-      /* not a model file: checkOutputTarget below refuses it in its own words */
-    }
-    if (what.startsWith('the checkpoint')) {
-      throw new CnnError(`${checkpoint}: holds ${what}; resume it with --resume ${checkpoint}, or move it away, or give this run another --checkpoint`);
+  // the state of an unfinished run is never overwritten by another run: neither its checkpoint
+  // nor a model file holding it (only this run's own input is continued)
+  const checkpointOption = given('checkpoint') ? '--checkpoint' : 'the checkpoint (default of --checkpoint)';
+  for (const [option, path] of [['--out', o.out], [checkpointOption, checkpoint]] as const) {
+    if (o.resume !== undefined && sameFile(o.resume, path)) continue;
+    const what = unfinishedRun(path);
+    if (what !== null) {
+      const instead = option === '--out' ? 'choose another --out' : 'give this run another --checkpoint';
+      throw new CnnError(`${option} ${path}: holds an unfinished run (${what}); resume it with --resume ${path}, or move it away, or ${instead}`);
     }
   }
 
@@ -152,6 +171,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   const quiet = !!o.quiet;
   const emit = (obj: Record<string, unknown>) => process.stdout.write(JSON.stringify(obj) + '\n');
 
+  if (o.earlyStop === 0) o.earlyStop = undefined; // --early-stop 0: none (also to train on a run that stopped early)
   let resumeFrom: ModelFile | undefined;
   if (o.resume !== undefined) {
     resumeFrom = loadModel(o.resume);
@@ -164,10 +184,17 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
     if (resumeFrom.resume.completedEpochs >= o.epochs) {
       throw new CnnError(`${o.resume}: already has ${resumeFrom.resume.completedEpochs} epochs; pass --epochs larger than that to train more`);
     }
+    const r = resumeFrom.resume;
+    if (r.stoppedEarly && o.earlyStop !== undefined && (r.sinceBest ?? 0) >= o.earlyStop) {
+      throw new CnnError(
+        `${o.resume}: its run stopped early after epoch ${r.completedEpochs} (no lower validation error for ${r.sinceBest} epochs); ` +
+          `to train on, give --early-stop more than ${r.sinceBest}, or --early-stop 0 for none`,
+      );
+    }
   }
   const architecture = checkArchitecture({ conv: o.conv, pool: o.pool, activation: o.activation, output: o.output, loss: o.loss });
   const { checkpoint, checkpointIsInput } = planOutputs(o, given, resumeFrom);
-  const unlock = lockFiles([o.out, checkpoint]);
+  const unlock = lockFiles([{ option: '--out', path: o.out }, { option: '--checkpoint', path: checkpoint }]);
 
   if ((o.keep === 'best' || o.earlyStop !== undefined) && o.validation === undefined) {
     throw new CnnError(`${o.keep === 'best' ? '--keep best' : '--early-stop'} needs --validation <n> (held-out images to choose by)`);
@@ -347,7 +374,11 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
       if (!quiet && finalEvaluation) console.log(confusionTable(finalEvaluation.confusion, out));
       const what = kept ? `  (epoch ${kept.epoch} of ${history.length}: the lowest validation error, ${pct(kept.validationError)})` : '';
       console.log(`${out.green('saved')} ${oneLine(o.out)}${finalEvaluation ? `  test error ${pct(finalEvaluation.error)}` : ''}${what}`);
-      if (lastKept) console.log(out.dim(`the last epoch is in ${checkpoint}: --resume ${checkpoint} continues the run`));
+      if (lastKept || early) {
+        const from = lastKept ? checkpoint : o.out;
+        const more = [process.env.npm_command === 'exec' ? 'npx cnn-train' : 'cnn-train', '--resume', shellWord(from), '--epochs', String(early ? o.epochs : o.epochs + 1), ...(early ? ['--early-stop', '0'] : [])].join(' ');
+        console.log(out.dim(`${lastKept ? `the last epoch is in ${checkpoint}; ` : ''}to train on: ${more}`));
+      }
       if (o.report) console.log(`${out.green('report')} ${o.report}`);
     }
     return 0;

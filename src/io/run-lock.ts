@@ -22,7 +22,7 @@ function alive(pid: number): boolean {
   }
 }
 
-function take(lock: string, file: string): void {
+function take(lock: string, file: string, option: string): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx', 0o644);
@@ -39,7 +39,7 @@ function take(lock: string, file: string): void {
       /* vanished in between: try again */
     }
     if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) {
-      throw new CnnError(`${file}: another cnn-train (process ${pid}) is writing it; wait for it, or choose another --out`);
+      throw new CnnError(`${file}: another cnn-train (process ${pid}) is writing it; wait for it, or choose another ${option}`);
     }
     try {
       unlinkSync(lock); // left by a process that is gone
@@ -51,7 +51,7 @@ function take(lock: string, file: string): void {
 }
 
 /** Lock the files of a run; returns the release (also done when the process exits). */
-export function lockFiles(files: string[]): () => void {
+export function lockFiles(files: { option: string; path: string }[]): () => void {
   const locks: string[] = [];
   const release = () => {
     for (const l of locks.splice(0)) {
@@ -65,10 +65,10 @@ export function lockFiles(files: string[]): () => void {
   };
   process.on('exit', release);
   try {
-    for (const f of files) {
-      const l = lockPath(f);
+    for (const { option, path } of files) {
+      const l = lockPath(path);
       if (locks.includes(l)) continue;
-      take(l, f);
+      take(l, path, option);
       locks.push(l);
     }
   } catch (e) {

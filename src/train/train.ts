@@ -164,6 +164,8 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     engine.setVelocity(r.velocity ? Float64Array.from(r.velocity) : new Float64Array(o.resumeFrom.parameters.length));
     rng = new Rng(r.epochRng);
     resume = { ...r, curve: [...r.curve] };
+    // a run that stopped early is judged again by this run's patience: it goes on if that allows
+    if (resume.stoppedEarly && !(o.earlyStop !== undefined && (resume.sinceBest ?? 0) >= o.earlyStop)) delete resume.stoppedEarly;
     history = [...(o.resumeFrom.training?.history ?? [])];
   } else {
     rng = new Rng(o.seed);
@@ -222,12 +224,11 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     let model = last;
     if (status === 'completed' && keep === 'best' && last.resume?.best?.parameters) {
       const b = last.resume.best as Required<NonNullable<ResumeState['best']>>;
-      model = {
-        format: FORMAT,
-        architecture: last.architecture,
-        parameters: Float64Array.from(b.parameters),
-        training: { ...last.training!, kept: { epoch: b.epoch, validationError: b.validationError } },
-      };
+      const kept = { epoch: b.epoch, validationError: b.validationError };
+      // the best epoch is the last: the model is where the run stands, and can be resumed
+      model = b.epoch === last.resume.completedEpochs
+        ? { ...last, training: { ...last.training!, kept } }
+        : { format: FORMAT, architecture: last.architecture, parameters: Float64Array.from(b.parameters), training: { ...last.training!, kept } };
     }
     return { status, model, last, lastEvaluation, ...(resume.stoppedEarly ? { stoppedEarly: { epoch: resume.completedEpochs } } : {}), ...extra };
   };
