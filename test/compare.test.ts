@@ -124,6 +124,36 @@ describe('cnn-train compare on the 1 000-image fixture', () => {
   });
 });
 
+describe('a run that diverges is a result, not a failure', () => {
+  it('the grid goes on; the table says diverged, sorted last; --json says so; --resume does not run it again', () => {
+    const d = tmp();
+    const r = run(['compare', ...FIX, '--train-limit', '200', '--test-limit', '50', '--activation', 'relu', '--lr', '1e20,0.01', '--out', 'cmp'], d);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^diverged --lr 1e\+20 seed 1 in epoch 1 by image 200$/m);
+    const table = r.stdout.split('\n').filter((l) => /^(lr|0\.01|1e\+20) /.test(l));
+    expect(table[0]).toMatch(/^lr +runs +test error +s\/epoch$/);
+    expect(table[1]).toMatch(/^0\.01 +1 +\d+\.\d\d % +\d+\.\d$/); // one run: no ± (a sample sd needs two)
+    expect(table[2]).toMatch(/^1e\+20 +1 +diverged +—$/);
+    const again = run(['compare', '--resume', 'cmp', '--json'], d);
+    expect(again.status, again.stderr).toBe(0);
+    const ev = events(again.stdout);
+    expect(ev.filter((e) => e.event === 'run')).toHaveLength(0);
+    expect(ev[0].rows.map((x: { diverged: number; testErrorSd: number | null }) => [x.diverged, x.testErrorSd])).toEqual([[0, null], [1, null]]);
+    const j = run(['compare', ...FIX, '--train-limit', '200', '--test-limit', '50', '--activation', 'relu', '--lr', '1e20', '--seed', '1,2', '--out', 'j', '--json'], d);
+    expect(j.status, j.stderr).toBe(0);
+    const runs = events(j.stdout).filter((e) => e.event === 'run');
+    expect(runs.map((e) => [e.diverged, e.testError])).toEqual([[true, null], [true, null]]);
+    expect(runs[0].error).toMatch(/^training diverged in epoch 1 by image 200/);
+  });
+  it('compare --help: --out is a folder with its own default; --quiet prints the table', () => {
+    const h = run(['compare', '--help'], tmp()).stdout.replace(/\s+/g, ' ');
+    expect(h).toMatch(/-o, --out <folder> folder for the comparison: every run's model and the manifest \(default: compare; it must be new or empty\) --resume <folder> finish/);
+    expect(h).not.toMatch(/model\.json/);
+    expect(h).toMatch(/-q, --quiet print only the table/);
+    expect(h).not.toMatch(/the total to reach/);
+  });
+});
+
 describe('compare refuses', () => {
   const oneLine = (r: ReturnType<typeof run>, re: RegExp) => {
     expect(r.status).toBe(1);
@@ -138,9 +168,17 @@ describe('compare refuses', () => {
     writeFileSync(join(d, 'cmp', 'mine.txt'), 'x');
     oneLine(run(['compare', ...FIX, '--seed', '1,2', '--out', 'cmp'], d), /--out cmp: the folder is not empty/);
   });
-  it('--resume with other training options', () => {
+  it('what a run would refuse, before the folder is made (--keep best or --early-stop without --validation; nothing to compare)', () => {
+    const d = tmp();
+    oneLine(run(['compare', ...FIX, '--keep', 'best', '--out', 'x'], d), /--keep best needs --validation <n>/);
+    oneLine(run(['compare', ...FIX, '--early-stop', '2', '--out', 'x'], d), /--early-stop needs --validation <n>/);
+    oneLine(run(['compare', ...FIX, '--test-limit', '0', '--pool', 'mean,max', '--out', 'x'], d), /--test-limit 0 and no --validation: the runs would have no error to compare/);
+    expect(existsSync(join(d, 'x'))).toBe(false);
+  });
+  it('--resume with other training options; a finished comparison is said to be finished', () => {
     const d = tmp();
     expect(run(['compare', ...FIX, '--train-limit', '100', '--test-limit', '10', '--seed', '1,2', '--out', 'cmp', '-q'], d).status).toBe(0);
+    oneLine(run(['compare', ...FIX, '--seed', '1,2', '--out', 'cmp'], d), /--out cmp: holds a finished comparison; choose another folder \(--resume cmp rewrites its table and report\)/);
     oneLine(run(['compare', '--resume', 'cmp', '--seed', '3'], d), /--resume cmp finishes that comparison as it was set; give no other training options \(--seed was given\)/);
     oneLine(run(['compare', '--resume', 'nowhere'], d), /nowhere: no compare\.json here/);
   });

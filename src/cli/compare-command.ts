@@ -7,7 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import { axesOf, gridRuns, type GivenOption, type GridRun, type Value } from '../compare/grid.js';
+import { axesOf, gridRuns, showValue, type GivenOption, type GridRun, type Value } from '../compare/grid.js';
 import {
   checkNewFolder, checkpointPath, finishedResult, loadManifest, modelPath, saveManifest, resultOf, MANIFEST_FORMAT, type Manifest, type ManifestRun,
 } from '../compare/manifest.js';
@@ -19,6 +19,7 @@ import { checkOutputTarget } from '../io/output-paths.js';
 import { existsSync, unlinkSync } from 'node:fs';
 import { GRID_OPTIONS, longFlag, type OptionName } from './options.js';
 import { runChild, pool } from './compare-runner.js';
+import { checkValidationOptions } from './train-command.js';
 import { Interrupts } from './signals.js';
 import { err, out, pct } from './style.js';
 
@@ -47,7 +48,7 @@ function givenOptions(cmd: Command): GivenOption[] {
   return given;
 }
 
-const describeRun = (r: GridRun) => [...Object.entries(r.options).map(([k, v]) => `${longFlag(k as OptionName)} ${v}`), `seed ${r.seed}`].join(' ');
+const describeRun = (r: GridRun) => [...Object.entries(r.options).map(([k, v]) => `${longFlag(k as OptionName)} ${showValue(v)}`), `seed ${r.seed}`].join(' ');
 
 /** A block of lines on a terminal, redrawn in place: the grid and each running run. */
 class CompareView {
@@ -89,6 +90,12 @@ export async function runCompare(cmd: Command, o: CompareCliOptions): Promise<nu
     dir = o.out ?? 'compare';
     checkNewFolder(dir);
     const runs = gridRuns(given);
+    // what a run would refuse is refused here, before the folder is made
+    const passed = (key: string) => given.find((g) => g.key === key)?.values?.[0];
+    checkValidationOptions({ keep: passed('keep') as string | undefined, earlyStop: passed('earlyStop') as number | undefined, validation: passed('validation') as number | undefined });
+    if (passed('testLimit') === 0 && passed('validation') === undefined) {
+      throw new CnnError('--test-limit 0 and no --validation: the runs would have no error to compare; give --validation <n>, or test on some images');
+    }
     for (const r of runs) {
       const loss = r.options.loss ?? given.find((g) => g.key === 'loss')?.values?.[0];
       const output = r.options.output ?? given.find((g) => g.key === 'output')?.values?.[0] ?? 'sigmoid';
@@ -100,13 +107,13 @@ export async function runCompare(cmd: Command, o: CompareCliOptions): Promise<nu
   mkdirSync(dir, { recursive: true });
   // what is already finished (a resumed comparison)
   for (const r of manifest.runs) {
-    if (r.status === 'done') continue;
+    if (r.status === 'done' || r.status === 'diverged') continue;
     const res = finishedResult(dir, r);
     if (res) Object.assign(r, { status: 'done', result: res });
   }
   saveManifest(dir, manifest);
 
-  const todo = manifest.runs.filter((r) => r.status !== 'done');
+  const todo = manifest.runs.filter((r) => r.status !== 'done' && r.status !== 'diverged');
   const running = new Map<string, { child: ChildProcess; text: string }>();
   const view = new CompareView(!json && !quiet);
   const interrupts = new Interrupts({
@@ -161,6 +168,16 @@ export async function runCompare(cmd: Command, o: CompareCliOptions): Promise<nu
         view.erase();
         console.log(`done ${label}: ${x.testError === null ? '' : `test error ${pct(x.testError)}`}${x.validationError === null ? '' : `  validation error ${pct(x.validationError)}`}  (${x.epochs} epochs, ${x.secondsPerEpoch.toFixed(1)} s/epoch)`);
       }
+    } else if (res.code === 3) {
+      // diverged: a result of the comparison (a learning rate too large), not a failure of it
+      r.status = 'diverged';
+      r.error = res.error.replace(/^cnn-train: (internal )?error: /, '');
+      const what = /^training diverged (in epoch \d+ by image \d+)/.exec(r.error)?.[1] ?? '';
+      if (json) emit({ event: 'run', id: r.id, options: r.options, seed: r.seed, diverged: true, testError: null, validationError: null, error: r.error });
+      else if (!quiet) {
+        view.erase();
+        console.log(`diverged ${label}${what ? ` ${what}` : ''}`);
+      }
     } else if (res.code === 129 || res.code === 130 || res.code === 143) {
       r.status = 'interrupted';
     } else {
@@ -179,8 +196,8 @@ export async function runCompare(cmd: Command, o: CompareCliOptions): Promise<nu
     view.erase();
     interrupts.dispose();
   }
-  const finished = manifest.runs.filter((r) => r.status === 'done' && r.result);
-  const rows = summarize(finished.map((r) => ({ options: r.options, result: r.result! })));
+  const finished = manifest.runs.filter((r) => (r.status === 'done' && r.result) || r.status === 'diverged');
+  const rows = summarize(finished.map((r) => ({ options: r.options, result: r.status === 'diverged' ? null : r.result! })));
   if (failure) {
     throw new CnnError(`a run failed, the comparison stopped: ${failure} (${finished.length} of ${manifest.runs.length} runs done; fix and finish with --resume ${dir})`);
   }
@@ -200,18 +217,22 @@ export async function runCompare(cmd: Command, o: CompareCliOptions): Promise<nu
   return 0;
 }
 
-const pm = (m: number | null, sd: number | null) => (m === null ? '—' : `${(100 * m).toFixed(2)} ± ${(100 * (sd ?? 0)).toFixed(2)} %`);
+/** mean ± sample sd (no sd for one run); diverged runs said. */
+export function errorCell(m: number | null, sd: number | null, diverged = 0): string {
+  const v = m === null ? (diverged > 0 ? 'diverged' : '—') : sd === null ? `${(100 * m).toFixed(2)} %` : `${(100 * m).toFixed(2)} ± ${(100 * sd).toFixed(2)} %`;
+  return m !== null && diverged > 0 ? `${v} (${diverged} diverged)` : v;
+}
 
 /** The table: one row per combination of the listed options, best first. */
 export function compareTable(axes: string[], rows: SummaryRow[]): string {
   const withValidation = rows.some((r) => r.validationErrorMean !== null);
   const head = [...axes.map((a) => longFlag(a as OptionName).slice(2)), 'runs', ...(withValidation ? ['validation error'] : []), 'test error', 's/epoch'];
   const body = rows.map((r) => [
-    ...axes.map((a) => String(r.options[a])),
+    ...axes.map((a) => showValue(r.options[a])),
     String(r.runs),
-    ...(withValidation ? [pm(r.validationErrorMean, r.validationErrorSd)] : []),
-    pm(r.testErrorMean, r.testErrorSd),
-    r.secondsPerEpochMean.toFixed(1),
+    ...(withValidation ? [errorCell(r.validationErrorMean, r.validationErrorSd, r.diverged)] : []),
+    errorCell(r.testErrorMean, r.testErrorSd, r.diverged),
+    r.runs > r.diverged ? r.secondsPerEpochMean.toFixed(1) : '—',
   ]);
   const w = head.map((_, i) => Math.max(...[head, ...body].map((x) => x[i].length)));
   const line = (x: string[]) => x.map((c, i) => (i < axes.length ? c.padEnd(w[i]) : c.padStart(w[i]))).join('  ');

@@ -100,11 +100,20 @@ export const INIT_NOTE = 'Whatever the architecture, the initial weights are dra
 export type OptionName = keyof typeof OPTIONS;
 
 /** An option of OPTIONS, optionally with a command-specific help text. */
-export type OptionUse = OptionName | [OptionName, { help: string }];
+export type OptionUse = OptionName | [OptionName, OptionOverride];
 
-export function toOption(name: OptionName, help?: string): Option {
-  const s: OptionSpec = OPTIONS[name];
-  const o = new Option(s.flags, help ?? s.help);
+/** What a command may say differently of a shared option: its help, its value's name, no default. */
+export interface OptionOverride {
+  help: string;
+  /** The value's name in the flags, e.g. "folder" for `compare --out <folder>`. */
+  value?: string;
+  /** The command has its own default (said in the help), not the shared one. */
+  noDefault?: boolean;
+}
+
+export function toOption(name: OptionName, help?: string, override: Omit<OptionOverride, 'help'> = {}): Option {
+  const s: OptionSpec = { ...OPTIONS[name], ...(override.noDefault ? { default: undefined, defaultHelp: undefined } : {}) };
+  const o = new Option(override.value ? s.flags.replace(/<\w+>/, `<${override.value}>`) : s.flags, help ?? s.help);
   if (s.choices) o.choices(s.choices);
   if (s.parse) o.argParser(s.parse);
   if (s.mandatory) o.makeOptionMandatory();
@@ -117,7 +126,7 @@ export function toOption(name: OptionName, help?: string): Option {
 export function addOptions(cmd: Command, uses: readonly OptionUse[]): Command {
   for (const u of uses) {
     const [name, extra] = typeof u === 'string' ? [u, undefined] : u;
-    cmd.addOption(toOption(name, extra?.help));
+    cmd.addOption(toOption(name, extra?.help, extra));
   }
   return cmd;
 }
@@ -132,9 +141,9 @@ export const GRID_OPTIONS = ['epochs', 'batchSize', 'lr', 'seed', 'lrDecay', 'mo
 export type GridOption = (typeof GRID_OPTIONS)[number];
 
 /** The same option taking one value or a comma-separated list (each checked as the option checks one). */
-export function toListOption(name: OptionName): Option {
+export function toListOption(name: OptionName, help?: string): Option {
   const s: OptionSpec = OPTIONS[name];
-  const o = new Option(s.flags.replace(/<(\w+)>/, '<$1,…>'), `${s.help}; a comma-separated list compares the values`);
+  const o = new Option(s.flags.replace(/<(\w+)>/, '<$1,…>'), `${help ?? s.help}; a comma-separated list compares the values`);
   o.argParser((value: string) =>
     value.split(',').map((v) => {
       const t = v.trim();

@@ -55,13 +55,13 @@ export function buildProgram(run: Subcommands): Command {
   const cmp = program
     .command('compare')
     .description('train every combination of the options given as comma-separated lists (seeds aggregated) and compare them in a table');
-  for (const name of GRID_OPTIONS) cmp.addOption(toListOption(name));
+  for (const name of GRID_OPTIONS) cmp.addOption(toListOption(name, name === 'epochs' ? 'epochs to train' : undefined));
   addOptions(cmp, [
     ...PASS_THROUGH,
-    ['out', { help: 'folder for the comparison: every run\'s model and the manifest (default: compare; it must be new or empty)' }],
-    ['resume', { help: 'finish the comparison in this folder (after Ctrl-C)' }],
+    ['out', { help: 'folder for the comparison: every run\'s model and the manifest (default: compare; it must be new or empty)', value: 'folder', noDefault: true }],
+    ['resume', { help: 'finish the comparison in this folder (after Ctrl-C)', value: 'folder' }],
     ['report', { help: 'also write a self-contained HTML page: learning curves per combination, overlaid, and the table' }],
-    'parallel', ['json', { help: 'print one JSON object per finished run, then a summary' }], 'quiet', 'debug',
+    'parallel', ['json', { help: 'print one JSON object per finished run, then a summary' }], ['quiet', { help: 'print only the table' }], 'debug',
   ]);
   cmp.addHelpText('after', '\nExample:\n  cnn-train compare --pool mean,max --activation sigmoid,relu --seed 1,2,3 --epochs 3 --batch-size 10 --lr 0.3');
   cmp.action(async () => run.compare(cmp));
@@ -115,7 +115,7 @@ export async function trainMain(argv: string[]): Promise<number> {
     compare: async (c) => {
       noParentOptions(c.parent!, 'compare');
       const o = c.opts<CompareCliOptions>();
-      exitCode = await runCompare(c, { ...o, out: givenOption(c, 'out') ? o.out : undefined }); // --out has no default here: a folder
+      exitCode = await runCompare(c, o);
     },
     gradcheck: async (c) => {
       noParentOptions(c.parent!, 'gradcheck');

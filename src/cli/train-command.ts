@@ -135,6 +135,13 @@ function unfinishedRun(path: string): string | null {
   return `${r.completedEpochs} of ${target} epochs done`;
 }
 
+/** --keep best and --early-stop choose by the validation error: they need --validation. */
+export function checkValidationOptions(o: { keep?: string; earlyStop?: number; validation?: number }): void {
+  if ((o.keep === 'best' || (o.earlyStop ?? 0) > 0) && o.validation === undefined) {
+    throw new CnnError(`${o.keep === 'best' ? '--keep best' : '--early-stop'} needs --validation <n> (held-out images to choose by)`);
+  }
+}
+
 /** The files of this run, checked before any work. */
 function planOutputs(o: TrainCliOptions, given: Given, resumeFrom?: ModelFile): { checkpoint: string; checkpointIsInput: boolean } {
   // resuming from a checkpoint keeps writing that checkpoint when no other is named
@@ -196,9 +203,7 @@ export async function runTraining(o: TrainCliOptions, given: Given): Promise<num
   const { checkpoint, checkpointIsInput } = planOutputs(o, given, resumeFrom);
   const unlock = lockFiles([{ option: '--out', path: o.out }, { option: '--checkpoint', path: checkpoint }]);
 
-  if ((o.keep === 'best' || o.earlyStop !== undefined) && o.validation === undefined) {
-    throw new CnnError(`${o.keep === 'best' ? '--keep best' : '--early-stop'} needs --validation <n> (held-out images to choose by)`);
-  }
+  checkValidationOptions(o);
   // the engine's worker threads start up (~50 ms) while this thread reads the data
   const starting = createEngine(o.engine, o.threads, architecture);
   let data;

@@ -32,6 +32,11 @@ export const MAX_RUNS = 1000;
 
 const fileSafe = (v: Value) => String(v).replace(/[^\w.+-]/g, '_');
 
+/** A value as a person reads it: 1e+20 rather than 100000000000000000000. */
+export function showValue(v: Value): string {
+  return typeof v === 'number' && v !== 0 && (Math.abs(v) >= 1e6 || Math.abs(v) < 1e-4) ? v.toExponential() : String(v);
+}
+
 /**
  * The runs of the grid, in a fixed order: the first listed option varies slowest, the seed
  * fastest (so the seeds of one combination run side by side).

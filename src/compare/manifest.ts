@@ -15,7 +15,7 @@ import type { RunResult } from './summary.js';
 export const MANIFEST = 'compare.json';
 export const MANIFEST_FORMAT = 'cnn-train/compare';
 
-export type RunStatus = 'pending' | 'done' | 'interrupted' | 'failed';
+export type RunStatus = 'pending' | 'done' | 'diverged' | 'interrupted' | 'failed';
 
 export interface ManifestRun extends GridRun {
   status: RunStatus;
@@ -77,7 +77,19 @@ export function checkNewFolder(dir: string): void {
   } catch (e) {
     throw new CnnError(`--out ${dir}: cannot use it as a folder (${describeError(e)})`);
   }
-  if (entries.includes(MANIFEST)) throw new CnnError(`--out ${dir}: holds a comparison already; finish it with --resume ${dir}, or choose another folder`);
+  if (entries.includes(MANIFEST)) {
+    let finished = false;
+    try {
+      finished = loadManifest(dir).runs.every((r) => r.status === 'done' || r.status === 'diverged');
+    } catch {
+      /* unreadable: said as unfinished */
+    }
+    throw new CnnError(
+      finished
+        ? `--out ${dir}: holds a finished comparison; choose another folder (--resume ${dir} rewrites its table and report)`
+        : `--out ${dir}: holds a comparison already; finish it with --resume ${dir}, or choose another folder`,
+    );
+  }
   if (entries.length > 0) throw new CnnError(`--out ${dir}: the folder is not empty; choose a new or empty folder (nothing in it is overwritten)`);
 }
 

@@ -9,6 +9,7 @@ import { chartJsSource } from '../report/report.js';
 import { TOOL } from '../version.js';
 import type { Manifest } from './manifest.js';
 import type { SummaryRow } from './summary.js';
+import { showValue, type Value } from './grid.js';
 
 export interface CompareReportInput {
   manifest: Manifest;
@@ -27,7 +28,7 @@ function meanCurve(series: (number | null)[][]): (number | null)[] {
 
 export function compareReportData(r: CompareReportInput) {
   const { manifest, rows } = r;
-  const label = (o: Record<string, unknown>) => Object.entries(o).map(([k, v]) => `${k} ${v}`).join(', ') || 'all runs';
+  const label = (o: Record<string, Value>) => Object.entries(o).map(([k, v]) => `${k} ${showValue(v)}`).join(', ') || 'all runs';
   const curves = rows.map((row) => {
     const runs = manifest.runs.filter((x) => x.status === 'done' && x.result && JSON.stringify(x.options) === JSON.stringify(row.options));
     return {
@@ -38,7 +39,7 @@ export function compareReportData(r: CompareReportInput) {
     };
   });
   const command = manifest.given.map((g) => (g.values === null ? g.flag : `${g.flag} ${g.values.join(',')}`)).join(' ');
-  return { tool: TOOL, createdAt: new Date().toISOString(), command: `cnn-train compare ${command}`.trim(), axes: manifest.axes, rows, curves, dir: r.dir };
+  return { tool: TOOL, createdAt: new Date().toISOString(), command: `cnn-train compare ${command}`.trim(), axes: manifest.axes, rows: rows.map((row) => ({ ...row, shown: manifest.axes.map((a) => showValue(row.options[a])) })), curves, dir: r.dir };
 }
 
 export function renderCompareReport(d: ReturnType<typeof compareReportData>): string {
@@ -88,7 +89,7 @@ export function renderCompareReport(d: ReturnType<typeof compareReportData>): st
   chart('test', 'test', 'test error (%)', true);
   if (!chart('validation', 'validation', 'validation error (%)', true)) document.getElementById('validation-box').remove();
   chart('loss', 'loss', 'mean training loss', false);
-  const pm = (m, s) => m === null ? '—' : (100 * m).toFixed(2) + ' ± ' + (100 * (s || 0)).toFixed(2) + ' %';
+  const pm = (m, s, dv) => (m === null ? (dv ? 'diverged' : '—') : (100 * m).toFixed(2) + (s === null ? '' : ' ± ' + (100 * s).toFixed(2)) + ' %' + (dv ? ' (' + dv + ' diverged)' : ''));
   const withValidation = d.rows.some((r) => r.validationErrorMean !== null);
   const table = document.getElementById('table'), head = el('tr');
   for (const a of d.axes) head.append(el('th', a, 'opt'));
@@ -96,10 +97,10 @@ export function renderCompareReport(d: ReturnType<typeof compareReportData>): st
   table.append(head);
   for (const r of d.rows) {
     const tr = el('tr');
-    for (const a of d.axes) tr.append(el('td', String(r.options[a]), 'opt'));
+    for (const v of r.shown) tr.append(el('td', v, 'opt'));
     tr.append(el('td', String(r.runs)));
-    if (withValidation) tr.append(el('td', pm(r.validationErrorMean, r.validationErrorSd)));
-    tr.append(el('td', pm(r.testErrorMean, r.testErrorSd)), el('td', r.secondsPerEpochMean.toFixed(1)));
+    if (withValidation) tr.append(el('td', pm(r.validationErrorMean, r.validationErrorSd, r.diverged)));
+    tr.append(el('td', pm(r.testErrorMean, r.testErrorSd, r.diverged)), el('td', r.runs > r.diverged ? r.secondsPerEpochMean.toFixed(1) : '—'));
     table.append(tr);
   }
   document.body.dataset.ready = 'true';
