@@ -181,6 +181,24 @@ describe("another run's files are never touched", () => {
     refused(run([...SMALL, '--out', 'm.json', '--report', 'thesis.html'], d), /--report thesis\.html: the file exists and is not a cnn-train report/);
   });
 
+  it('a page replaces only a page of its kind: --draw never replaces a report, --report never a pad or compare page', () => {
+    const d = tmp();
+    expect(run([...SMALL, '-q', '--report', 'r.html'], d).status).toBe(0);
+    const report = readFileSync(join(d, 'r.html'), 'utf8');
+    const evalRun = (args: string[]) => spawnSync(process.execPath, [EVAL, ...args], { cwd: d, env, encoding: 'utf8' });
+    refused(evalRun(['model.json', '--draw', 'r.html']), /--draw r\.html: the file is a cnn-train report, not a cnn-train drawing pad; not overwriting it/);
+    expect(readFileSync(join(d, 'r.html'), 'utf8')).toBe(report);
+    expect(evalRun(['model.json', '--draw', 'p.html']).status).toBe(0);
+    refused(evalRun(['model.json', '--data', FIXTURE_DIR, '--report', 'p.html']), /--report p\.html: the file is a cnn-train drawing pad, not a cnn-train report/);
+    refused(run(['compare', ...SMALL, '--seed', '1,2', '--report', 'r.html'], d), /--report r\.html: the file is a cnn-train report, not a cnn-train compare page/);
+    // each kind replaces its own
+    expect(evalRun(['model.json', '--draw', 'p.html']).status).toBe(0);
+    expect(evalRun(['model.json', '--data', FIXTURE_DIR, '--test-limit', '50', '--report', 'r.html']).status).toBe(0);
+    // a page from before pages said their kind (the generator tag only) is replaced by any kind, as it was
+    writeFileSync(join(d, 'old.html'), '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<meta name="generator" content="cnn-train">\n<title>t</title>');
+    expect(evalRun(['model.json', '--draw', 'old.html']).status).toBe(0);
+  });
+
   it('a replaced model keeps its permissions', () => {
     const d = tmp();
     expect(run([...SMALL, '-q'], d).status).toBe(0);

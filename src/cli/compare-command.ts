@@ -103,7 +103,7 @@ export async function runCompare(cmd: Command, o: CompareCliOptions): Promise<nu
     }
     manifest = { format: MANIFEST_FORMAT, version: 1, given, axes: axesOf(given), runs: runs.map((r) => ({ ...r, status: 'pending' })), createdAt: new Date().toISOString() };
   }
-  if (o.report !== undefined) checkOutputTarget('--report', o.report, 'report');
+  if (o.report !== undefined) checkOutputTarget('--report', o.report, 'compare');
   mkdirSync(dir, { recursive: true });
   // what is already finished (a resumed comparison)
   for (const r of manifest.runs) {

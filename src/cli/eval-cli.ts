@@ -89,7 +89,7 @@ function drawPage(modelPath: string, o: EvalCliOptions): number {
   const other = ([['--image', o.image], ['--report', o.report], ['--data', o.data], ['--test-limit', o.testLimit]] as const).find(([, v]) => v !== undefined);
   if (other) throw new CnnError(`--draw cannot be combined with ${other[0]} (--draw writes a page with only the drawing pad; run cnn-eval once for each)`);
   if (sameFile(o.draw!, modelPath)) throw new CnnError(`--draw ${o.draw} names the model file ${modelPath}; give the page its own file`);
-  checkOutputTarget('--draw', o.draw!, 'page');
+  checkOutputTarget('--draw', o.draw!, 'pad');
   const model = loadModel(modelPath);
   writePadPage(o.draw!, model, modelPath);
   if (o.json) process.stdout.write(JSON.stringify({ model: modelPath, draw: o.draw, architecture: model.architecture }) + '\n');

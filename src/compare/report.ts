@@ -43,7 +43,7 @@ export function compareReportData(r: CompareReportInput) {
 }
 
 export function renderCompareReport(d: ReturnType<typeof compareReportData>): string {
-  return `${pageHead('cnn-train compare')}
+  return `${pageHead('cnn-train compare', 'compare')}
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
   h1 { font-size: 22px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; }

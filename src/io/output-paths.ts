@@ -13,8 +13,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { CnnError } from '../errors.js';
 import { checkWritable, followLinks } from './atomic-write.js';
 import { FORMAT, MAX_MODEL_BYTES } from './model-file.js';
+import { PAGE_KIND_META, PAGE_KIND_NAME, type PageKind } from './page-kind.js';
 
-export type OutputKind = 'model' | 'report' | 'page' | 'onnx';
+export type OutputKind = 'model' | PageKind | 'onnx';
 
 /**
  * The file a path names, as a canonical absolute path: symbolic links followed, also a link to a
@@ -94,15 +95,25 @@ function isModelFile(path: string, size: number): boolean {
   }
 }
 
-/** An HTML page of cnn-train's (a report, the drawing pad): cnn-train's generator tag in its head. */
-function isPage(path: string): boolean {
+/**
+ * The kind of an HTML page of cnn-train's (cnn-train's generator tag in its head): its kind tag, or
+ * 'any' for a page written before pages said their kind; null if the file is not such a page.
+ */
+function pageKindOf(path: string): PageKind | 'any' | null {
   try {
     const text = head(path, 4096);
-    return /^\s*<!doctype html/i.test(text) && /<meta name="generator" content="cnn-train">/.test(text);
+    if (!/^\s*<!doctype html/i.test(text) || !/<meta name="generator" content="cnn-train">/.test(text)) return null;
+    const m = new RegExp(`<meta name="${PAGE_KIND_META}" content="(\\w+)">`).exec(text);
+    return m === null ? 'any' : m[1] in PAGE_KIND_NAME ? (m[1] as PageKind) : null;
   } catch {
-    return false;
+    return null;
   }
 }
+
+const isPageOf = (kind: PageKind) => (path: string) => {
+  const k = pageKindOf(path);
+  return k === 'any' || k === kind;
+};
 
 /**
  * An ONNX file of cnn-train's: it starts with ir_version (field 1, varint: byte 0x08) and then
@@ -120,8 +131,9 @@ function isOnnx(path: string): boolean {
 /** Signatures of the files this tool writes: what may be replaced. */
 const SIGNATURE: Record<OutputKind, { test: (path: string, size: number) => boolean; what: string; example: string }> = {
   model: { test: isModelFile, what: 'a cnn-train model file', example: 'model.json' },
-  report: { test: isPage, what: 'a cnn-train report', example: 'report.html' },
-  page: { test: isPage, what: 'a cnn-train HTML page', example: 'pad.html' },
+  report: { test: isPageOf('report'), what: PAGE_KIND_NAME.report, example: 'report.html' },
+  pad: { test: isPageOf('pad'), what: PAGE_KIND_NAME.pad, example: 'pad.html' },
+  compare: { test: isPageOf('compare'), what: PAGE_KIND_NAME.compare, example: 'compare.html' },
   onnx: { test: isOnnx, what: 'an ONNX file written by cnn-train', example: 'model.onnx' },
 };
 
@@ -141,7 +153,9 @@ export function checkOutputTarget(option: string, path: string, kind: OutputKind
     if (!st.isFile()) throw new CnnError(`${option} ${path}: is ${fileKind(st)}; expected a regular file to write`);
     const sig = SIGNATURE[kind];
     if (!sig.test(path, st.size)) {
-      throw new CnnError(`${option} ${path}: the file exists and is not ${sig.what}; not overwriting it (move it away or choose another name)`);
+      const page = kind === 'model' || kind === 'onnx' ? null : pageKindOf(path);
+      const is = page !== null && page !== 'any' ? `is ${PAGE_KIND_NAME[page]}, not ${sig.what}` : `exists and is not ${sig.what}`;
+      throw new CnnError(`${option} ${path}: the file ${is}; not overwriting it (move it away or choose another name)`);
     }
   }
   checkWritable(path);

@@ -40,7 +40,7 @@ export function padHtml(pm: PadModel, id = 'cnn-pad'): string {
 /** A page with only the pad. */
 export function renderPadPage(pm: PadModel): string {
   const title = `cnn-train drawing pad: ${pm.source}`;
-  return `${pageHead(title)}
+  return `${pageHead(title, 'pad')}
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1000px; color: #222; padding: 0 16px; }
   h1 { font-size: 20px; margin-bottom: 4px; } .muted { color: #666; }

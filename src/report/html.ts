@@ -1,4 +1,5 @@
 /** Putting text and data into the self-contained HTML pages (the report, the drawing pad, compare's page). */
+import { pageKindTags, type PageKind } from '../io/page-kind.js';
 
 /** JSON that can sit inside a <script> element. */
 export function embed(x: unknown): string {
@@ -16,15 +17,15 @@ export function inlineScript(source: string): string {
 export const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /**
- * The start of every page of cnn-train, up to its title: the generator tag is what lets a later
- * run recognise the page as its own and replace it (src/io/output-paths.ts).
+ * The start of every page of cnn-train, up to its title: the generator and kind tags are what let a
+ * later run recognise the page as its own, of the same kind, and replace it (src/io/output-paths.ts).
  */
-export function pageHead(title: string): string {
+export function pageHead(title: string, kind: PageKind): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<meta name="generator" content="cnn-train">
+${pageKindTags(kind)}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)}</title>`;
 }

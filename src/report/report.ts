@@ -156,7 +156,7 @@ export function chartJsSource(): string {
 
 
 export function renderReport(d: ReportData): string {
-  return `${pageHead(d.title)}
+  return `${pageHead(d.title, 'report')}
 <style>
   body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; color: #222; padding: 0 16px; }
   h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28px; border-bottom: 1px solid #ddd; }
