@@ -29,12 +29,13 @@ describe('cnn-train and cnn-eval', () => {
     expect(r.stdout).toMatch(/all gradients agree/);
   });
 
-  it('--summary prints the layer table ending in 3898', () => {
+  it('--summary prints the layer table ending in its total, 3898, then the notes', () => {
     const r = run(TRAIN, ['--summary'], tmp());
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/C1 conv 5x5.*6@24x24\s+156/);
     expect(r.stdout).toMatch(/C2 conv 5x5.*12@8x8\s+1812/);
-    expect(r.stdout.trim().split('\n').pop()).toMatch(/^total\s+3898$/);
+    // the total right under the table's last row (it used to come after the notes)
+    expect(r.stdout).toMatch(/\nloss .*\s+0\ntotal\s+3898\n--conv convolution/);
   });
 
   it('trains on the fixture, writes model.json, and cnn-eval reads it back', () => {
@@ -81,6 +82,8 @@ describe('cnn-train and cnn-eval', () => {
     [['--seed', '-3'], /expected a whole number from 0 to 4294967295/],
     [['--engine', 'gpu'], /argument 'gpu' is invalid\. Allowed choices are wasm, reference/],
     [['--frobnicate'], /unknown option '--frobnicate'/],
+    [['--pol', 'max'], /^cnn-train: error: unknown option '--pol' \(Did you mean --pool\?\)$/m], // its hint on the same line
+    [['compare', '--pool', 'mean,x'], /^cnn-train: error: option '--pool <name,…>' argument 'mean,x' is invalid/],
     [['--data', FIXTURE_DIR, '--train-limit', '5000'], /--train-limit 5000 is larger than the 1000 examples/],
     [['--data', '/no/such/dir'], /\/no\/such\/dir: data folder not found/],
     [['--resume', 'missing.json'], /missing\.json: cannot read model file \(ENOENT/],
@@ -91,6 +94,7 @@ describe('cnn-train and cnn-eval', () => {
       const r = run(TRAIN, args, d);
       expect(r.status).not.toBe(0);
       expect(r.stderr).toMatch(re);
+      expect(r.stderr).toMatch(/^cnn-train: error: /); // the parser's errors too
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(readdirSync(d)).toEqual([]); // nothing written

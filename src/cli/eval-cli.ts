@@ -10,7 +10,8 @@ import { describeArchitecture, isPaper } from '../model/architecture.js';
 import { writeReport } from '../report/report.js';
 import { evaluate } from '../train/evaluate.js';
 import { PACKAGE_VERSION } from '../version.js';
-import { addOptions } from './options.js';
+import { addOptions, namedErrors } from './options.js';
+import { positiveInt } from './parse-args.js';
 import { out, pct } from './style.js';
 import { confusionTable } from './tables.js';
 import { drawDigit, outputBars } from './digit-view.js';
@@ -31,13 +32,13 @@ interface EvalCliOptions {
 }
 
 export function buildEvalProgram(): Command {
-  const program = new Command('cnn-eval')
+  const program = namedErrors(new Command('cnn-eval'))
     .description('Evaluate a model saved by cnn-train (or any tool writing the same JSON) on the MNIST test set.')
     .version(PACKAGE_VERSION)
     .argument('<model>', 'model JSON file');
   return addOptions(program, [
     'image', 'draw', 'data',
-    ['testLimit', { help: 'evaluate on the first n test images only (at least 1; default: all)' }],
+    ['testLimit', { help: 'evaluate on the first n test images only (default: all)', parse: positiveInt }],
     ['json', { help: 'print one JSON object with error, accuracy, confusion, perClass' }],
     ['report', { help: 'also write a self-contained HTML report (kernels, feature maps, a drawing pad, confusion matrix, worst digits, learning curve)' }],
     'engine', ['threads', { help: 'threads for the evaluation; the result does not depend on it' }], 'debug',
@@ -54,7 +55,6 @@ export async function evalMain(argv: string[]): Promise<number> {
   if (o.image && (o.data !== undefined || o.testLimit !== undefined)) {
     throw new CnnError(`${o.data !== undefined ? '--data' : '--test-limit'} cannot be combined with --image (--image classifies your pictures, not the test set)`);
   }
-  if (o.testLimit === 0) throw new CnnError('--test-limit 0 leaves nothing to evaluate; expected a whole number of at least 1');
   const model = loadModel(modelPath);
   if (o.image) return classifyImages(model, o.image, o);
   if (o.report !== undefined && sameFile(o.report, modelPath)) throw new CnnError(`--report ${o.report} names the model file ${modelPath}; give the report its own file`);

@@ -7,6 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { defaultThreads, ENGINES } from '../engine/create-engine.js';
 import { ARCHITECTURE_KEYS, CHOICES, PAPER, type Architecture } from '../model/architecture.js';
 import { PARAM_COUNT } from '../model/dims.js';
+import { err } from './style.js';
 import { intUpTo, learningRate, nonNegativeInt, nonNegativeNumber, positiveInt, positiveNumber, seedInt, unitInterval } from './parse-args.js';
 
 export interface OptionSpec {
@@ -109,10 +110,12 @@ export interface OptionOverride {
   value?: string;
   /** The command has its own default (said in the help), not the shared one. */
   noDefault?: boolean;
+  /** The command's own check of the value (e.g. cnn-eval's --test-limit takes no 0). */
+  parse?: (value: string) => unknown;
 }
 
 export function toOption(name: OptionName, help?: string, override: Omit<OptionOverride, 'help'> = {}): Option {
-  const s: OptionSpec = { ...OPTIONS[name], ...(override.noDefault ? { default: undefined, defaultHelp: undefined } : {}) };
+  const s: OptionSpec = { ...OPTIONS[name], ...(override.noDefault ? { default: undefined, defaultHelp: undefined } : {}), ...(override.parse ? { parse: override.parse } : {}) };
   const o = new Option(override.value ? s.flags.replace(/<\w+>/, `<${override.value}>`) : s.flags, help ?? s.help);
   if (s.choices) o.choices(s.choices);
   if (s.parse) o.argParser(s.parse);
@@ -160,4 +163,15 @@ export function toListOption(name: OptionName, help?: string): Option {
 export function givenOption(cmd: Command, key: string): boolean {
   const src = cmd.getOptionValueSource(key);
   return src !== undefined && src !== 'default';
+}
+
+/**
+ * The argument parser's errors ("error: option '--lr <alpha>' argument 'abc' is invalid. …") begin
+ * as the tool's own do: "cnn-train: error: …", on one line (with its "Did you mean" hint). Set
+ * before subcommands are made (they inherit it).
+ */
+export function namedErrors(cmd: Command): Command {
+  return cmd.configureOutput({
+    outputError: (text, write) => write(text.replace(/^error:/, err.red(`${cmd.name()}: error:`)).replace(/\n\((Did you mean [^)\n]*)\)/, ' ($1)')),
+  });
 }

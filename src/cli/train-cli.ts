@@ -12,7 +12,7 @@ import { PACKAGE_VERSION } from '../version.js';
 import { runExport, type ExportCliOptions } from './export-command.js';
 import { runGradcheck, type GradcheckCliOptions } from './gradcheck-command.js';
 import { runCompare, PASS_THROUGH, type CompareCliOptions } from './compare-command.js';
-import { addOptions, ARCHITECTURE_OPTIONS, givenOption, GRID_OPTIONS, INIT_NOTE, toListOption } from './options.js';
+import { addOptions, ARCHITECTURE_OPTIONS, givenOption, GRID_OPTIONS, INIT_NOTE, namedErrors, toListOption } from './options.js';
 import { out } from './style.js';
 import { runTraining, type TrainCliOptions } from './train-command.js';
 
@@ -26,7 +26,7 @@ export interface Subcommands {
 }
 
 export function buildProgram(run: Subcommands): Command {
-  const program = new Command('cnn-train')
+  const program = namedErrors(new Command('cnn-train'))
     .description("Train Zhifei Zhang's (2016) two-convolution CNN on MNIST, exactly as derived in the paper, and save it as JSON.")
     .version(PACKAGE_VERSION)
     .enablePositionalOptions();
@@ -88,9 +88,9 @@ function printSummary(a: Architecture): void {
   const line = (r: string[]) => `${r[0].padEnd(w[0])}  ${r[1].padEnd(w[1])}  ${r[2].padStart(w[2])}`;
   console.log(out.bold(line(head)));
   for (const r of rows) console.log(line(r));
+  console.log(out.bold(line(['total', '', String(PARAM_COUNT)])));
   for (const l of architectureLines(a)) console.log(out.dim(l));
   console.log(out.dim(INIT_NOTE));
-  console.log(out.bold(line(['total', '', String(PARAM_COUNT)])));
 }
 
 /** Options given before a subcommand belong to training and would be ignored: refuse them. */

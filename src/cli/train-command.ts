@@ -70,7 +70,7 @@ const CHANCE_AFTER_IMAGES = 3000;
 
 function chanceNote(trainError: number, imagesSeen: number, lr: number): string | null {
   if (trainError < CHANCE_ERROR || imagesSeen < CHANCE_AFTER_IMAGES) return null;
-  const hint = lr > 1 ? ` (--lr ${lr} saturates the units; try 1 or less)` : lr < 0.01 ? ` (--lr ${lr} is very small)` : '';
+  const hint = lr > 1 ? ` (--lr ${lr} may saturate the units; try 1 or less)` : lr < 0.01 ? ` (--lr ${lr} is very small)` : '';
   return `not learning: training error at chance${hint}`;
 }
 

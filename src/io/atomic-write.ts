@@ -69,7 +69,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     } catch {
       /* never created */
     }
-    throw new CnnError(`${path}: cannot write file (${describeError(e)}); any previous file there is unchanged`);
+    throw new CnnError(`${path}: cannot write file (${withoutTempName(e)}); any previous file there is unchanged`);
   }
   try {
     const dfd = openSync(dirname(target), 'r');
@@ -81,6 +81,14 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   } catch {
     /* some file systems cannot fsync a directory; the rename itself is done */
   }
+}
+
+/**
+ * A file-system error without the system call and the temporary file's name that Node appends
+ * ("ENOENT: no such file or directory, open '/proc/.x.json.123.0.tmp'"): the user never named it.
+ */
+function withoutTempName(e: unknown): string {
+  return describeError(e).replace(/, \w+ '[^']*\.tmp'( -> '[^']*')?$/, '');
 }
 
 /**
@@ -107,6 +115,6 @@ export function checkWritable(path: string): void {
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);
   } catch (e) {
-    throw new CnnError(`${path}: cannot write there (${describeError(e)})`);
+    throw new CnnError(`${path}: cannot write there (cannot create a file in ${dir}: ${withoutTempName(e)})`);
   }
 }

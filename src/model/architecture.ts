@@ -163,7 +163,8 @@ export function parseArchitecture(v: unknown, where: string): Architecture {
     a[k] = o[k] as string;
   }
   if (a.loss === 'cross-entropy' && a.output !== 'softmax') {
-    throw new CnnError(`${where}.loss is "cross-entropy" but ${where}.output is "${a.output}"; cross-entropy needs "softmax"`);
+    // "m.json: architecture" → "m.json: architecture.loss is … but its output is …"
+    throw new CnnError(`${where}.loss is "cross-entropy" but its output is "${a.output}"; cross-entropy needs "softmax"`);
   }
   return a as unknown as Architecture;
 }
