@@ -188,7 +188,7 @@ describe('the pad page', () => {
     oneLineError(run(EVAL, ['paper.json', '--draw', 'x.html', '--report', 'r.html'], dir), /--draw cannot be combined with --report/);
     oneLineError(run(EVAL, ['paper.json', '--draw', 'paper.json'], dir), /--draw paper\.json names the model file paper\.json/);
     writeFileSync(join(dir, 'notes.html'), '<!doctype html><p>mine</p>');
-    oneLineError(run(EVAL, ['paper.json', '--draw', 'notes.html'], dir), /--draw notes\.html: the file exists and is not a cnn-train HTML page; not overwriting it/);
+    oneLineError(run(EVAL, ['paper.json', '--draw', 'notes.html'], dir), /--draw notes\.html: the file exists and is not a cnn-train drawing pad; not overwriting it/);
     oneLineError(run(EVAL, ['missing.json', '--draw', 'y.html'], dir), /missing\.json: cannot read model file/);
     expect(existsSync(join(dir, 'y.html'))).toBe(false);
     // its own page is replaced

@@ -106,6 +106,7 @@ describe("another run's files are never touched", () => {
     expect(first.stdout).toMatch(/stopped early after epoch 2: no lower validation error for 1 epoch/);
     const hint = first.stdout.match(/to train on: (cnn-train .*)$/m)![1];
     expect(hint).toBe('cnn-train --resume model.ckpt.json --epochs 6 --early-stop 0');
+    expect(JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')).resume).toBeUndefined(); // epoch 1, not where the run stands
     // the same patience again stops at once: refused, saying how to go on (it used to "train" nothing and exit 0)
     refused(run(['--resume', 'model.ckpt.json', '--epochs', '6'], d), /model\.ckpt\.json: its run stopped early after epoch 2 \(no lower validation error for 1 epochs\); to train on, give --early-stop more than 1, or --early-stop 0 for none/);
     const more = run([...hint.split(' ').slice(1), '--json'], d);
