@@ -13,6 +13,7 @@ import { parseModelText, serializeModel, newModel } from '../src/io/model-file.j
 import { initParams } from '../src/model/init.js';
 import { Rng } from '../src/model/rng.js';
 import { FIXTURE_DIR, fixtureTest, ROOT } from './helpers/fixture.js';
+import { expectOneLineError } from './helpers/one-line-error.js';
 
 const TRAIN = join(ROOT, 'bin', 'cnn-train.js');
 const EVAL = join(ROOT, 'bin', 'cnn-eval.js');
@@ -21,13 +22,6 @@ const run = (bin: string, args: string[], cwd: string) => spawnSync(process.exec
 const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-arch-'));
 const FIX = ['--data', FIXTURE_DIR];
 const ALL = ['--conv', 'correlation', '--pool', 'max', '--activation', 'relu', '--output', 'softmax', '--loss', 'cross-entropy'];
-
-function oneLineError(r: ReturnType<typeof run>, re: RegExp): void {
-  expect(r.status, r.stdout).toBe(1);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(re);
-}
 
 describe('training with each choice, and all five together', () => {
   const runs: [string, string[]][] = [
@@ -73,15 +67,15 @@ describe('training with each choice, and all five together', () => {
 
 describe('refusals', () => {
   it('--loss cross-entropy without --output softmax names both options', () => {
-    oneLineError(run(TRAIN, [...FIX, '--loss', 'cross-entropy'], tmp()), /--loss cross-entropy needs --output softmax/);
+    expectOneLineError(run(TRAIN, [...FIX, '--loss', 'cross-entropy'], tmp()), /--loss cross-entropy needs --output softmax/);
   });
   it('an unknown value lists the choices', () => {
-    oneLineError(run(TRAIN, [...FIX, '--pool', 'median'], tmp()), /option '--pool <name>' argument 'median' is invalid\. Allowed choices are mean, max/);
+    expectOneLineError(run(TRAIN, [...FIX, '--pool', 'median'], tmp()), /option '--pool <name>' argument 'median' is invalid\. Allowed choices are mean, max/);
   });
   it('--resume with another architecture names the option', () => {
     const d = tmp();
     expect(run(TRAIN, [...FIX, '--train-limit', '100', '--test-limit', '0', '--pool', 'max', '-q'], d).status).toBe(0);
-    oneLineError(run(TRAIN, [...FIX, '--resume', 'model.json', '--epochs', '2', '--pool', 'mean'], d), /--pool mean: model\.json was trained with --pool max; an architecture cannot change during a run/);
+    expectOneLineError(run(TRAIN, [...FIX, '--resume', 'model.json', '--epochs', '2', '--pool', 'mean'], d), /--pool mean: model\.json was trained with --pool max; an architecture cannot change during a run/);
     // not given: taken from the file
     const ok = run(TRAIN, [...FIX, '--resume', 'model.json', '--epochs', '2', '--json'], d);
     expect(ok.status, ok.stderr).toBe(0);
@@ -103,7 +97,7 @@ describe('refusals', () => {
     ['version 3', (m) => ({ ...m, version: 3 }), /"version" is 3, expected 1 or 2/],
   ];
   for (const [label, f, re] of bad) {
-    it(`a model file with ${label}: one line`, () => oneLineError(run(EVAL, ['m.json', ...FIX], file(f)), re));
+    it(`a model file with ${label}: one line`, () => expectOneLineError(run(EVAL, ['m.json', ...FIX], file(f)), re));
   }
   it('version 2 with the paper\'s architecture reads as the paper\'s network', () => {
     const m = JSON.parse(serializeModel(newModel(initParams(new Rng(1)))));

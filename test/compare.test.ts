@@ -11,6 +11,7 @@ import { CHROMIUM, openReport } from '../bench/browser.js';
 import { gridRuns, type GivenOption } from '../src/compare/grid.js';
 import { summarize, type RunResult } from '../src/compare/summary.js';
 import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
+import { expectOneLineError } from './helpers/one-line-error.js';
 
 const TRAIN = join(ROOT, 'bin', 'cnn-train.js');
 const env = { ...process.env, NO_COLOR: '1', CI: 'true', npm_command: '' }; // (as a user runs it, not under npm)
@@ -155,31 +156,26 @@ describe('a run that diverges is a result, not a failure', () => {
 });
 
 describe('compare refuses', () => {
-  const oneLine = (r: ReturnType<typeof run>, re: RegExp) => {
-    expect(r.status).toBe(1);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(re);
-  };
-  it('a bad value in a list, naming it', () => oneLine(run(['compare', ...FIX, '--pool', 'mean,median'], tmp()), /'--pool <name,…>' argument 'mean,median' is invalid\. "median" is not one of mean, max/));
-  it('a grid with cross-entropy and a sigmoid output', () => oneLine(run(['compare', ...FIX, '--loss', 'mse,cross-entropy'], tmp()), /--loss cross-entropy needs --output softmax/));
+  it('a bad value in a list, naming it', () => expectOneLineError(run(['compare', ...FIX, '--pool', 'mean,median'], tmp()), /'--pool <name,…>' argument 'mean,median' is invalid\. "median" is not one of mean, max/));
+  it('a grid with cross-entropy and a sigmoid output', () => expectOneLineError(run(['compare', ...FIX, '--loss', 'mse,cross-entropy'], tmp()), /--loss cross-entropy needs --output softmax/));
   it('a folder that is not empty', () => {
     const d = tmp();
     mkdirSync(join(d, 'cmp'));
     writeFileSync(join(d, 'cmp', 'mine.txt'), 'x');
-    oneLine(run(['compare', ...FIX, '--seed', '1,2', '--out', 'cmp'], d), /--out cmp: the folder is not empty/);
+    expectOneLineError(run(['compare', ...FIX, '--seed', '1,2', '--out', 'cmp'], d), /--out cmp: the folder is not empty/);
   });
   it('what a run would refuse, before the folder is made (--keep best or --early-stop without --validation; nothing to compare)', () => {
     const d = tmp();
-    oneLine(run(['compare', ...FIX, '--keep', 'best', '--out', 'x'], d), /--keep best needs --validation <n>/);
-    oneLine(run(['compare', ...FIX, '--early-stop', '2', '--out', 'x'], d), /--early-stop needs --validation <n>/);
-    oneLine(run(['compare', ...FIX, '--test-limit', '0', '--pool', 'mean,max', '--out', 'x'], d), /--test-limit 0 and no --validation: the runs would have no error to compare/);
+    expectOneLineError(run(['compare', ...FIX, '--keep', 'best', '--out', 'x'], d), /--keep best needs --validation <n>/);
+    expectOneLineError(run(['compare', ...FIX, '--early-stop', '2', '--out', 'x'], d), /--early-stop needs --validation <n>/);
+    expectOneLineError(run(['compare', ...FIX, '--test-limit', '0', '--pool', 'mean,max', '--out', 'x'], d), /--test-limit 0 and no --validation: the runs would have no error to compare/);
     expect(existsSync(join(d, 'x'))).toBe(false);
   });
   it('--resume with other training options; a finished comparison is said to be finished', () => {
     const d = tmp();
     expect(run(['compare', ...FIX, '--train-limit', '100', '--test-limit', '10', '--seed', '1,2', '--out', 'cmp', '-q'], d).status).toBe(0);
-    oneLine(run(['compare', ...FIX, '--seed', '1,2', '--out', 'cmp'], d), /--out cmp: holds a finished comparison; choose another folder \(--resume cmp rewrites its table and report\)/);
-    oneLine(run(['compare', '--resume', 'cmp', '--seed', '3'], d), /--resume cmp finishes that comparison as it was set; give no other training options \(--seed was given\)/);
-    oneLine(run(['compare', '--resume', 'nowhere'], d), /nowhere: no compare\.json here/);
+    expectOneLineError(run(['compare', ...FIX, '--seed', '1,2', '--out', 'cmp'], d), /--out cmp: holds a finished comparison; choose another folder \(--resume cmp rewrites its table and report\)/);
+    expectOneLineError(run(['compare', '--resume', 'cmp', '--seed', '3'], d), /--resume cmp finishes that comparison as it was set; give no other training options \(--seed was given\)/);
+    expectOneLineError(run(['compare', '--resume', 'nowhere'], d), /nowhere: no compare\.json here/);
   });
 });

@@ -12,18 +12,12 @@ import { createEngine } from '../src/engine/create-engine.js';
 import { loadModel } from '../src/io/model-file.js';
 import { FIXTURE_DIR, fixtureTest, ROOT } from './helpers/fixture.js';
 import { compareOutputs, runOnnx } from './helpers/onnx-runtime.js';
+import { expectOneLineError } from './helpers/one-line-error.js';
 
 const TRAIN = join(ROOT, 'bin', 'cnn-train.js');
 const env = { ...process.env, NO_COLOR: '1', CI: 'true' };
 const run = (args: string[], cwd: string) => spawnSync(process.execPath, [TRAIN, ...args], { cwd, env, encoding: 'utf8' });
 const dir = mkdtempSync(join(tmpdir(), 'cnn-export-'));
-
-function oneLineError(r: ReturnType<typeof run>, re: RegExp): void {
-  expect(r.status, r.stdout).toBe(1);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(re);
-}
 
 beforeAll(() => {
   const t = run(['--data', FIXTURE_DIR, '--epochs', '2', '--test-limit', '0', '--pool', 'max', '--activation', 'tanh', '--output', 'softmax', '--lr', '0.1', '-q'], dir);
@@ -65,25 +59,25 @@ describe('cnn-train export', () => {
 });
 
 describe('refusals, one line each, before any work', () => {
-  it('without --onnx', () => oneLineError(run(['export', 'model.json'], dir), /required option '--onnx <file>' not specified/));
-  it('a model file that does not exist', () => oneLineError(run(['export', 'missing.json', '--onnx', 'x.onnx'], dir), /missing\.json: cannot read model file \(ENOENT/));
+  it('without --onnx', () => expectOneLineError(run(['export', 'model.json'], dir), /required option '--onnx <file>' not specified/));
+  it('a model file that does not exist', () => expectOneLineError(run(['export', 'missing.json', '--onnx', 'x.onnx'], dir), /missing\.json: cannot read model file \(ENOENT/));
   it('a file that is not a model', () => {
     writeFileSync(join(dir, 'bad.json'), '{"format": "cnn-train/zhang-2016", "version": 1, "parameters": {}}');
-    oneLineError(run(['export', 'bad.json', '--onnx', 'bad.onnx'], dir), /bad\.json: parameters\.k1 is missing \(shape 6x5x5\)/);
+    expectOneLineError(run(['export', 'bad.json', '--onnx', 'bad.onnx'], dir), /bad\.json: parameters\.k1 is missing \(shape 6x5x5\)/);
     expect(existsSync(join(dir, 'bad.onnx'))).toBe(false);
   });
   it('--onnx naming the model file', () => {
-    oneLineError(run(['export', 'model.json', '--onnx', './model.json'], dir), /--onnx \.\/model\.json names the model file model\.json/);
+    expectOneLineError(run(['export', 'model.json', '--onnx', './model.json'], dir), /--onnx \.\/model\.json names the model file model\.json/);
     expect(loadModel(join(dir, 'model.json')).architecture.pool).toBe('max');
   });
   it('--onnx naming a file that is not cnn-train\'s ONNX: not overwritten, and checked before the model is read', () => {
     writeFileSync(join(dir, 'notes.onnx'), 'my notes');
-    oneLineError(run(['export', 'missing.json', '--onnx', 'notes.onnx'], dir), /--onnx notes\.onnx: the file exists and is not an ONNX file written by cnn-train; not overwriting it/);
+    expectOneLineError(run(['export', 'missing.json', '--onnx', 'notes.onnx'], dir), /--onnx notes\.onnx: the file exists and is not an ONNX file written by cnn-train; not overwriting it/);
     expect(readFileSync(join(dir, 'notes.onnx'), 'utf8')).toBe('my notes');
   });
   it('--onnx naming a folder, or a folder that does not exist', () => {
     mkdirSync(join(dir, 'sub'), { recursive: true });
-    oneLineError(run(['export', 'model.json', '--onnx', 'sub'], dir), /--onnx sub: is a folder; expected a file name, such as sub\/model\.onnx/);
-    oneLineError(run(['export', 'model.json', '--onnx', 'nowhere/m.onnx'], dir), /nowhere\/m\.onnx: cannot write there \(the folder .*nowhere does not exist\)/);
+    expectOneLineError(run(['export', 'model.json', '--onnx', 'sub'], dir), /--onnx sub: is a folder; expected a file name, such as sub\/model\.onnx/);
+    expectOneLineError(run(['export', 'model.json', '--onnx', 'nowhere/m.onnx'], dir), /nowhere\/m\.onnx: cannot write there \(the folder .*nowhere does not exist\)/);
   });
 });

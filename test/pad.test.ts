@@ -15,6 +15,7 @@ import { CHROMIUM } from '../bench/browser.js';
 import { drawDigit, openPage, readPad, strokes, type PadReading } from '../bench/draw.js';
 import { loadMnistSplit } from '../src/data/mnist.js';
 import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
+import { expectOneLineError } from './helpers/one-line-error.js';
 
 const TRAIN = join(ROOT, 'bin', 'cnn-train.js');
 const EVAL = join(ROOT, 'bin', 'cnn-eval.js');
@@ -25,13 +26,6 @@ const FIX = ['--data', FIXTURE_DIR];
 const ALL = ['--conv', 'correlation', '--pool', 'max', '--activation', 'relu', '--output', 'softmax', '--loss', 'cross-entropy', '--lr', '0.05'];
 const hasBrowser = existsSync(CHROMIUM);
 const browserIt = it.skipIf(!hasBrowser && !process.env.CI);
-
-function oneLineError(r: ReturnType<typeof run>, re: RegExp): void {
-  expect(r.status, r.stdout).toBe(1);
-  const lines = r.stderr.trim().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(re);
-}
 
 beforeAll(() => {
   // the paper's network: one epoch on the first 10 000 MNIST training images (about 5 % error);
@@ -184,12 +178,12 @@ describe('the pad page', () => {
   });
 
   it('--draw refuses other work, the model file, and files that are not its pages, in one line', () => {
-    oneLineError(run(EVAL, ['paper.json', '--draw', 'x.html', '--image', 'a.png'], dir), /--draw cannot be combined with --image/);
-    oneLineError(run(EVAL, ['paper.json', '--draw', 'x.html', '--report', 'r.html'], dir), /--draw cannot be combined with --report/);
-    oneLineError(run(EVAL, ['paper.json', '--draw', 'paper.json'], dir), /--draw paper\.json names the model file paper\.json/);
+    expectOneLineError(run(EVAL, ['paper.json', '--draw', 'x.html', '--image', 'a.png'], dir), /--draw cannot be combined with --image/);
+    expectOneLineError(run(EVAL, ['paper.json', '--draw', 'x.html', '--report', 'r.html'], dir), /--draw cannot be combined with --report/);
+    expectOneLineError(run(EVAL, ['paper.json', '--draw', 'paper.json'], dir), /--draw paper\.json names the model file paper\.json/);
     writeFileSync(join(dir, 'notes.html'), '<!doctype html><p>mine</p>');
-    oneLineError(run(EVAL, ['paper.json', '--draw', 'notes.html'], dir), /--draw notes\.html: the file exists and is not a cnn-train drawing pad; not overwriting it/);
-    oneLineError(run(EVAL, ['missing.json', '--draw', 'y.html'], dir), /missing\.json: cannot read model file/);
+    expectOneLineError(run(EVAL, ['paper.json', '--draw', 'notes.html'], dir), /--draw notes\.html: the file exists and is not a cnn-train drawing pad; not overwriting it/);
+    expectOneLineError(run(EVAL, ['missing.json', '--draw', 'y.html'], dir), /missing\.json: cannot read model file/);
     expect(existsSync(join(dir, 'y.html'))).toBe(false);
     // its own page is replaced
     expect(run(EVAL, ['all.json', '--draw', 'paper.html', '--json'], dir).status).toBe(0);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { progressLine } from '../src/cli/progress-view.js';
 import { FIXTURE_DIR, ROOT } from './helpers/fixture.js';
+import { expectOneLineError } from './helpers/one-line-error.js';
 
 const TRAIN = join(ROOT, 'bin', 'cnn-train.js');
 const EVAL = join(ROOT, 'bin', 'cnn-eval.js');
@@ -19,12 +20,6 @@ const run = (args: string[], cwd: string, extraEnv: Record<string, string> = {})
 const tmp = () => mkdtempSync(join(tmpdir(), 'cnn-rel2-'));
 const SMALL = ['--data', FIXTURE_DIR, '--train-limit', '200', '--test-limit', '50'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function refused(r: ReturnType<typeof run>, re: RegExp): void {
-  expect(r.status, r.stdout + r.stderr).toBe(1);
-  expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(re);
-}
 
 function start(args: string[], cwd: string) {
   const child = spawn(process.execPath, [TRAIN, ...args], { cwd, env });
@@ -46,9 +41,9 @@ describe('links to files that are not there yet, and bind mounts', () => {
   it('--out through a dangling link to the checkpoint is refused (the model would be deleted as the checkpoint)', () => {
     const d = tmp();
     symlinkSync('t.json', join(d, 'a.json'));
-    refused(run([...SMALL, '--out', 'a.json', '--checkpoint', 't.json'], d), /--out a\.json and --checkpoint t\.json name the same file/);
+    expectOneLineError(run([...SMALL, '--out', 'a.json', '--checkpoint', 't.json'], d), /--out a\.json and --checkpoint t\.json name the same file/);
     symlinkSync('t.json', join(d, 'b.html'));
-    refused(run([...SMALL, '--out', 'a.json', '--report', 'b.html'], d), /--out a\.json and --report b\.html name the same file/);
+    expectOneLineError(run([...SMALL, '--out', 'a.json', '--report', 'b.html'], d), /--out a\.json and --report b\.html name the same file/);
   });
   it('the same file through a bind mount is refused (needs root)', (ctx) => {
     const d = tmp();
@@ -56,7 +51,7 @@ describe('links to files that are not there yet, and bind mounts', () => {
     mkdirSync(join(d, 'bind'));
     if (spawnSync('mount', ['--bind', join(d, 'small'), join(d, 'bind')]).status !== 0) ctx.skip();
     try {
-      refused(run([...SMALL, '--out', join(d, 'small', 'm.json'), '--checkpoint', join(d, 'bind', 'm.json')], d), /name the same file/);
+      expectOneLineError(run([...SMALL, '--out', join(d, 'small', 'm.json'), '--checkpoint', join(d, 'bind', 'm.json')], d), /name the same file/);
     } finally {
       spawnSync('umount', [join(d, 'bind')]);
     }
@@ -71,12 +66,12 @@ describe("another run's files are never touched", () => {
     p.child.kill('SIGINT');
     expect((await p.exit).code).toBe(130);
     const before = readFileSync(join(d, 'model.ckpt.json'), 'utf8');
-    refused(run(SMALL, d), /model\.ckpt\.json: holds an unfinished run \((interrupted in epoch \d+ at image \d+|\d+ of 30 epochs done)\); resume it with --resume model\.ckpt\.json, or move it away, or give this run another --checkpoint/);
+    expectOneLineError(run(SMALL, d), /model\.ckpt\.json: holds an unfinished run \((interrupted in epoch \d+ at image \d+|\d+ of 30 epochs done)\); resume it with --resume model\.ckpt\.json, or move it away, or give this run another --checkpoint/);
     expect(readFileSync(join(d, 'model.ckpt.json'), 'utf8')).toBe(before);
     // nor through --out, directly or through a link (found by the third pass: --out wrote over it)
-    refused(run([...SMALL, '--out', 'model.ckpt.json'], d), /--out model\.ckpt\.json: holds an unfinished run \(.*\); resume it with --resume model\.ckpt\.json, or move it away, or choose another --out/);
+    expectOneLineError(run([...SMALL, '--out', 'model.ckpt.json'], d), /--out model\.ckpt\.json: holds an unfinished run \(.*\); resume it with --resume model\.ckpt\.json, or move it away, or choose another --out/);
     symlinkSync('model.ckpt.json', join(d, 'link.json'));
-    refused(run([...SMALL, '--out', 'link.json'], d), /--out link\.json: holds an unfinished run/);
+    expectOneLineError(run([...SMALL, '--out', 'link.json'], d), /--out link\.json: holds an unfinished run/);
     expect(readFileSync(join(d, 'model.ckpt.json'), 'utf8')).toBe(before);
     // once resumed to its end, its checkpoint (kept: it was the input) holds a finished run: a new run may replace it
     const at = JSON.parse(before).resume.completedEpochs as number;
@@ -108,7 +103,7 @@ describe("another run's files are never touched", () => {
     expect(hint).toBe('cnn-train --resume model.ckpt.json --epochs 6 --early-stop 0');
     expect(JSON.parse(readFileSync(join(d, 'model.json'), 'utf8')).resume).toBeUndefined(); // epoch 1, not where the run stands
     // the same patience again stops at once: refused, saying how to go on (it used to "train" nothing and exit 0)
-    refused(run(['--resume', 'model.ckpt.json', '--epochs', '6'], d), /model\.ckpt\.json: its run stopped early after epoch 2 \(no lower validation error for 1 epochs\); to train on, give --early-stop more than 1, or --early-stop 0 for none/);
+    expectOneLineError(run(['--resume', 'model.ckpt.json', '--epochs', '6'], d), /model\.ckpt\.json: its run stopped early after epoch 2 \(no lower validation error for 1 epochs\); to train on, give --early-stop more than 1, or --early-stop 0 for none/);
     const more = run([...hint.split(' ').slice(1), '--json'], d);
     expect(more.status, more.stderr).toBe(0);
     const done = JSON.parse(more.stdout.trim().split('\n').pop()!);
@@ -168,8 +163,8 @@ describe("another run's files are never touched", () => {
     const d = tmp();
     const p = start(['--train-limit', '20000', '--test-limit', '100', '--epochs', '3', '--out', 'same.json'], d);
     await p.printed(/training on/);
-    refused(run([...SMALL, '--out', 'same.json'], d), /same\.json: another cnn-train \(process \d+\) is writing it; wait for it, or choose another --out/);
-    refused(run([...SMALL, '--out', 'other.json', '--checkpoint', 'same.json'], d), /same\.json: another cnn-train \(process \d+\) is writing it; wait for it, or choose another --checkpoint/);
+    expectOneLineError(run([...SMALL, '--out', 'same.json'], d), /same\.json: another cnn-train \(process \d+\) is writing it; wait for it, or choose another --out/);
+    expectOneLineError(run([...SMALL, '--out', 'other.json', '--checkpoint', 'same.json'], d), /same\.json: another cnn-train \(process \d+\) is writing it; wait for it, or choose another --checkpoint/);
     p.child.kill('SIGINT');
     await p.exit;
   });
@@ -177,9 +172,9 @@ describe("another run's files are never touched", () => {
   it('notes that quote the model format, or an HTML page that mentions cnn-train, are not overwritten', () => {
     const d = tmp();
     writeFileSync(join(d, 'notes.md'), '# My notes\nThe model file says "format": "cnn-train/zhang-2016".\n');
-    refused(run([...SMALL, '--out', 'notes.md'], d), /--out notes\.md: the file exists and is not a cnn-train model file/);
+    expectOneLineError(run([...SMALL, '--out', 'notes.md'], d), /--out notes\.md: the file exists and is not a cnn-train model file/);
     writeFileSync(join(d, 'thesis.html'), '<!DOCTYPE html><title>Compared cnn-train with PyTorch</title>');
-    refused(run([...SMALL, '--out', 'm.json', '--report', 'thesis.html'], d), /--report thesis\.html: the file exists and is not a cnn-train report/);
+    expectOneLineError(run([...SMALL, '--out', 'm.json', '--report', 'thesis.html'], d), /--report thesis\.html: the file exists and is not a cnn-train report/);
   });
 
   it('a page replaces only a page of its kind: --draw never replaces a report, --report never a pad or compare page', () => {
@@ -187,11 +182,11 @@ describe("another run's files are never touched", () => {
     expect(run([...SMALL, '-q', '--report', 'r.html'], d).status).toBe(0);
     const report = readFileSync(join(d, 'r.html'), 'utf8');
     const evalRun = (args: string[]) => spawnSync(process.execPath, [EVAL, ...args], { cwd: d, env, encoding: 'utf8' });
-    refused(evalRun(['model.json', '--draw', 'r.html']), /--draw r\.html: the file is a cnn-train report, not a cnn-train drawing pad; not overwriting it/);
+    expectOneLineError(evalRun(['model.json', '--draw', 'r.html']), /--draw r\.html: the file is a cnn-train report, not a cnn-train drawing pad; not overwriting it/);
     expect(readFileSync(join(d, 'r.html'), 'utf8')).toBe(report);
     expect(evalRun(['model.json', '--draw', 'p.html']).status).toBe(0);
-    refused(evalRun(['model.json', '--data', FIXTURE_DIR, '--report', 'p.html']), /--report p\.html: the file is a cnn-train drawing pad, not a cnn-train report/);
-    refused(run(['compare', ...SMALL, '--seed', '1,2', '--report', 'r.html'], d), /--report r\.html: the file is a cnn-train report, not a cnn-train compare page/);
+    expectOneLineError(evalRun(['model.json', '--data', FIXTURE_DIR, '--report', 'p.html']), /--report p\.html: the file is a cnn-train drawing pad, not a cnn-train report/);
+    expectOneLineError(run(['compare', ...SMALL, '--seed', '1,2', '--report', 'r.html'], d), /--report r\.html: the file is a cnn-train report, not a cnn-train compare page/);
     // each kind replaces its own
     expect(evalRun(['model.json', '--draw', 'p.html']).status).toBe(0);
     expect(evalRun(['model.json', '--data', FIXTURE_DIR, '--test-limit', '50', '--report', 'r.html']).status).toBe(0);
@@ -245,22 +240,22 @@ describe('huge batches and Ctrl-C', () => {
 
 describe('smaller cases', () => {
   it('options before a subcommand are refused, not ignored', () => {
-    refused(run(['--data', '/nonexistent', '--seed', '3', 'gradcheck', '--images', '1'], tmp()), /--(data|seed) comes before `gradcheck`, where it would be ignored/);
+    expectOneLineError(run(['--data', '/nonexistent', '--seed', '3', 'gradcheck', '--images', '1'], tmp()), /--(data|seed) comes before `gradcheck`, where it would be ignored/);
   });
   it('a folder where no file can be made is named, not our temporary file (/proc)', () => {
     const r = run([...SMALL, '--out', '/proc/x.json'], tmp());
-    refused(r, /^cnn-train: error: \/proc\/x\.json: cannot write there \(cannot create a file in \/proc: ENOENT: no such file or directory\)$/m);
+    expectOneLineError(r, /^cnn-train: error: \/proc\/x\.json: cannot write there \(cannot create a file in \/proc: ENOENT: no such file or directory\)$/m);
     expect(r.stderr).not.toMatch(/\.tmp/);
   });
   it('gradcheck --images has a bound', () => {
-    refused(run(['gradcheck', '--images', '300000000'], tmp()), /argument '300000000' is invalid\. expected a whole number from 1 to 100/);
+    expectOneLineError(run(['gradcheck', '--images', '300000000'], tmp()), /argument '300000000' is invalid\. expected a whole number from 1 to 100/);
   });
   it('cnn-eval --test-limit 0 is refused (there would be nothing to evaluate), with the same bound as -1', () => {
     const d = tmp();
     expect(run([...SMALL, '-q'], d).status).toBe(0);
     for (const n of ['0', '-1']) {
       const r = spawnSync(process.execPath, [EVAL, 'model.json', '--data', FIXTURE_DIR, '--test-limit', n], { cwd: d, env, encoding: 'utf8' });
-      refused(r, new RegExp(`^cnn-eval: error: option '--test-limit <n>' argument '${n}' is invalid\\. expected a whole number of at least 1\\.$`, 'm'));
+      expectOneLineError(r, new RegExp(`^cnn-eval: error: option '--test-limit <n>' argument '${n}' is invalid\\. expected a whole number of at least 1\\.$`, 'm'));
     }
   });
   it('a model nested thousands of levels deep is refused when it is read, before any training', () => {
@@ -269,7 +264,7 @@ describe('smaller cases', () => {
     const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
     m.training.history[0].extra = '__DEEP__';
     writeFileSync(join(d, 'deep.json'), JSON.stringify(m).replace('"__DEEP__"', '['.repeat(20000) + ']'.repeat(20000)));
-    refused(run(['--resume', 'deep.json', '--epochs', '2', '--out', 'x.json'], d), /deep\.json: JSON nested more than 640 levels deep; a model file needs at most 5/);
+    expectOneLineError(run(['--resume', 'deep.json', '--epochs', '2', '--out', 'x.json'], d), /deep\.json: JSON nested more than 640 levels deep; a model file needs at most 5/);
   });
   it('a hand-edited learning rate outside float32 is refused on resume', () => {
     const d = tmp();
@@ -277,15 +272,15 @@ describe('smaller cases', () => {
     const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
     m.training.lr = 1e-320;
     writeFileSync(join(d, 'm.json'), JSON.stringify(m));
-    refused(run(['--resume', 'm.json', '--epochs', '2'], d), /has a "resume" section but training\.lr is not a normal float32/);
+    expectOneLineError(run(['--resume', 'm.json', '--epochs', '2'], d), /has a "resume" section but training\.lr is not a normal float32/);
   });
   it('a file name too long for the file system (with the temporary suffix) is refused before training', () => {
     const d = tmp();
-    refused(run([...SMALL, '--out', 'm'.repeat(236)], d), /cannot write there \(.*ENAMETOOLONG/);
-    refused(run([...SMALL, '--out', 'x.json/'], d), /--out x\.json\/: ends with a slash/);
+    expectOneLineError(run([...SMALL, '--out', 'm'.repeat(236)], d), /cannot write there \(.*ENAMETOOLONG/);
+    expectOneLineError(run([...SMALL, '--out', 'x.json/'], d), /--out x\.json\/: ends with a slash/);
   });
   it('a path with a newline is shown escaped: the error stays one line', () => {
-    refused(run([...SMALL, '--out', 'a\nb/m.json'], tmp()), /a\\nb\/m\.json: cannot write there/);
+    expectOneLineError(run([...SMALL, '--out', 'a\nb/m.json'], tmp()), /a\\nb\/m\.json: cannot write there/);
   });
   it('under npx, the printed resume command starts with npx', async () => {
     const d = tmp();
