@@ -3,9 +3,8 @@
  * engines' update; the schedule; threads; and the training loop's new options (validation, keep
  * best, early stopping) resuming exactly.
  */
-import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../src/engine/create-engine.js';
-import type { Engine, EngineName } from '../src/engine/engine.js';
+import { describe, expect, it } from 'vitest';
+import type { Engine } from '../src/engine/engine.js';
 import { Kernel, kernelModule } from '../src/engine/wasm-module.js';
 import { splitTraining } from '../src/data/mnist.js';
 import { parseModel, serializeModel } from '../src/io/model-file.js';
@@ -13,17 +12,10 @@ import { PAPER } from '../src/model/architecture.js';
 import { PARAM_COUNT } from '../src/model/dims.js';
 import { sgdMomentumUpdate } from '../src/nn/sgd.js';
 import { epochRate, train, type TrainOptions } from '../src/train/train.js';
+import { engineKeeper } from './helpers/engines.js';
 import { fixtureTest, fixtureTrain } from './helpers/fixture.js';
 
-const engines: Engine[] = [];
-afterAll(async () => {
-  await Promise.all(engines.map((e) => e.close()));
-});
-async function engine(name: EngineName, threads = 1) {
-  const e = await createEngine(name, threads);
-  engines.push(e);
-  return e;
-}
+const engine = engineKeeper();
 const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 // θ0 = 1, μ = 0.9, λ = 0.1, α = 0.5 halved every step (γ = 0.5), gradients 0.2, −0.4, 0.1:

@@ -1,21 +1,13 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../src/engine/create-engine.js';
-import type { Engine, EngineName } from '../src/engine/engine.js';
+import { describe, expect, it } from 'vitest';
+import type { Engine } from '../src/engine/engine.js';
 import { parseModel, serializeModel } from '../src/io/model-file.js';
 import { train, type TrainOptions } from '../src/train/train.js';
+import { engineKeeper } from './helpers/engines.js';
 import { fixtureTest, fixtureTrain } from './helpers/fixture.js';
 
 const data = fixtureTrain();
 const test = fixtureTest();
-const engines: Engine[] = [];
-afterAll(async () => {
-  await Promise.all(engines.map((e) => e.close()));
-});
-async function engine(name: EngineName, threads = 1) {
-  const e = await createEngine(name, threads);
-  engines.push(e);
-  return e;
-}
+const engine = engineKeeper();
 const bits = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 const base = (e: Engine, extra: Partial<TrainOptions> = {}): TrainOptions => ({
   epochs: 3, batchSize: 10, lr: 1, seed: 11, train: data, engine: e, progressEvery: 100, ...extra,
